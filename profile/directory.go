@@ -1,0 +1,114 @@
+package profile
+
+import (
+	"context"
+	"crypto/rand"
+	"time"
+)
+
+// UnidentifiedStore records the contacts no source knows. RecordContact is an upsert: the
+// first contact from an address creates its record, later ones bump last seen and the count,
+// and concurrent first contacts create exactly one record.
+type UnidentifiedStore interface {
+	RecordContact(ctx context.Context, id Identifier, at time.Time) (*UnidentifiedContact, error)
+	// FindContact returns the record for id, or nil when there is none.
+	FindContact(ctx context.Context, id Identifier) (*UnidentifiedContact, error)
+}
+
+// Directory answers the gateway's questions: who is behind an address, who carries an
+// identifier, and which person a profile id stands for.
+type Directory struct {
+	Stitcher *Stitcher
+	Store    UnidentifiedStore
+	// Now is the clock for recorded contacts.
+	Now func() time.Time
+}
+
+// Identification is the one person an address is taken to belong to.
+type Identification struct {
+	Profile *Profile
+	// OtherMatches is how many other people the sources matched.
+	OtherMatches int
+	// Errors are the failures of sources that did not answer; the profile is still the best
+	// of what the others found.
+	Errors []*Error
+}
+
+// Identify returns the best-ranked person behind raw. When every source answered and none
+// matched, it records the contact and returns its UNIDENTIFIED profile; when a source failed
+// and none matched, it returns the failures and no profile, since the failed source may know
+// the contact. A blocked address gets an unidentified profile that is not recorded.
+func (d *Directory) Identify(ctx context.Context, f Fetcher, raw Identifier) (*Identification, error) {
+	m, err := d.Stitcher.Match(ctx, f, raw)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case m.Blocked:
+		return &Identification{Profile: transient(m.Identifier, d.Now())}, nil
+	case len(m.People) > 0:
+		return &Identification{Profile: m.People[0], OtherMatches: len(m.People) - 1, Errors: m.Errors}, nil
+	case !m.Complete():
+		return &Identification{Errors: m.Errors}, nil
+	}
+	c, err := d.Store.RecordContact(ctx, m.Identifier, d.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &Identification{Profile: c.Profile()}, nil
+}
+
+// Search returns every person carrying raw, best first, and the recorded unidentified profile
+// of the address when no source knows it. It never records a contact.
+func (d *Directory) Search(ctx context.Context, f Fetcher, raw Identifier) ([]*Profile, []*Error, error) {
+	m, err := d.Stitcher.Match(ctx, f, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(m.People) > 0 || m.Blocked || !m.Complete() {
+		return m.People, m.Errors, nil
+	}
+	c, err := d.Store.FindContact(ctx, m.Identifier)
+	if err != nil || c == nil {
+		return m.People, nil, err
+	}
+	return []*Profile{c.Profile()}, nil, nil
+}
+
+// ByID resolves a profile id: the person whose id it is, or, for the id of an unidentified
+// contact that a source now knows, the identified person. Nil when nobody is known by it.
+func (d *Directory) ByID(ctx context.Context, f Fetcher, id string) (*Profile, []*Error, error) {
+	ident, err := ParseProfileID(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := d.Stitcher.Match(ctx, f, ident)
+	if err != nil || m.Blocked {
+		return nil, nil, err
+	}
+	for _, p := range m.People {
+		if p.ID == id {
+			return p, m.Errors, nil
+		}
+	}
+	if len(m.People) > 0 {
+		return m.People[0], m.Errors, nil
+	}
+	if !m.Complete() {
+		return nil, m.Errors, nil
+	}
+	c, err := d.Store.FindContact(ctx, m.Identifier)
+	if err != nil || c == nil {
+		return nil, nil, err
+	}
+	return c.Profile(), nil, nil
+}
+
+// transient is the unidentified profile of a blocked address: it gets a one-off id, so that
+// two withheld callers never share a profile.
+func transient(id Identifier, at time.Time) *Profile {
+	c := &UnidentifiedContact{Identifier: id, FirstSeen: at, LastSeen: at, ContactCount: 1}
+	p := c.Profile()
+	p.ID = "tmp_" + rand.Text()
+	return p
+}

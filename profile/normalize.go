@@ -1,0 +1,212 @@
+package profile
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// MaxValueLength bounds an identifier value in bytes; nothing longer is a real address.
+const MaxValueLength = 512
+
+// KeySpec is one identifier key and how its values are normalized.
+type KeySpec struct {
+	Key           string
+	Normalization Normalization
+}
+
+// BuiltinKeys are the identifier keys every deployment has.
+var BuiltinKeys = []KeySpec{
+	{KeyUserID, NormalizeNone},
+	{KeyEmail, NormalizeEmail},
+	{KeyPhoneNumber, NormalizePhone},
+	{KeyAnonymousID, NormalizeNone},
+}
+
+// BlockRule blocks the normalized values of one key (or of every key when Key is empty) that
+// match Pattern.
+type BlockRule struct {
+	Key     string
+	Pattern *regexp.Regexp
+}
+
+// Normalizer brings identifier values to their canonical form and tells which values are
+// blocked. The same rules apply to what an agent searches and to what sources hold.
+type Normalizer struct {
+	keys   map[string]Normalization
+	order  []string
+	region string
+	rules  []BlockRule
+}
+
+// NewNormalizer returns a Normalizer for the built-in keys plus custom ones. Phone numbers
+// without a country code are read in region (an ISO 3166 code such as "US").
+func NewNormalizer(custom []KeySpec, region string, rules []BlockRule) (*Normalizer, error) {
+	n := &Normalizer{keys: map[string]Normalization{}, region: strings.ToUpper(region), rules: rules}
+	if !phonenumbers.GetSupportedRegions()[n.region] {
+		return nil, fmt.Errorf("default region %q is not a region libphonenumber knows", region)
+	}
+	for _, k := range slices.Concat(BuiltinKeys, custom) {
+		if !ValidKey(k.Key) || !k.Normalization.Valid() {
+			return nil, fmt.Errorf("identifier %q with normalization %q is not valid", k.Key, k.Normalization)
+		}
+		if _, dup := n.keys[k.Key]; dup {
+			return nil, fmt.Errorf("identifier %q is declared twice", k.Key)
+		}
+		n.keys[k.Key] = k.Normalization
+		n.order = append(n.order, k.Key)
+	}
+	return n, nil
+}
+
+// Keys returns the configured identifier keys, built-in ones first.
+func (n *Normalizer) Keys() []string { return slices.Clone(n.order) }
+
+// Normalization returns how values of key are normalized, and whether key is configured.
+func (n *Normalizer) Normalization(key string) (Normalization, bool) {
+	norm, ok := n.keys[key]
+	return norm, ok
+}
+
+// Region returns the default region for phone numbers.
+func (n *Normalizer) Region() string { return n.region }
+
+// Normalize checks id's key and brings its value to canonical form. A withheld caller id
+// ("Anonymous", "Restricted", ...) is not an error: it normalizes to its lower-cased word,
+// which Blocked reports as blocked.
+func (n *Normalizer) Normalize(id Identifier) (Identifier, error) {
+	norm, ok := n.keys[id.Key]
+	if !ok {
+		return Identifier{}, Errorf(CodeUnknownIdentifier, "unknown identifier key %q; the configured keys are %s",
+			truncate(id.Key, 64), strings.Join(n.order, ", "))
+	}
+	v, err := n.NormalizeValue(norm, id.Value)
+	if err != nil {
+		return Identifier{}, Errorf(CodeBadUserInput, "%s: %v", id.Key, err)
+	}
+	return Identifier{Key: id.Key, Value: v}, nil
+}
+
+// NormalizeValue brings a value to the canonical form of a normalization.
+func (n *Normalizer) NormalizeValue(norm Normalization, raw string) (string, error) {
+	if !utf8.ValidString(raw) {
+		return "", fmt.Errorf("value is not valid UTF-8")
+	}
+	if len(raw) > MaxValueLength {
+		return "", fmt.Errorf("value is %d bytes long; at most %d are allowed", len(raw), MaxValueLength)
+	}
+	v := strings.TrimSpace(raw)
+	if v == "" {
+		return "", fmt.Errorf("value is empty")
+	}
+	switch norm {
+	case NormalizePhone:
+		return n.normalizePhone(v)
+	case NormalizeEmail:
+		return normalizeEmail(v)
+	case NormalizeLower:
+		return strings.ToLower(v), nil
+	}
+	return v, nil
+}
+
+func normalizeEmail(v string) (string, error) {
+	v = strings.ToLower(v)
+	addr, err := mail.ParseAddress(v)
+	if err != nil || addr.Name != "" || addr.Address != v || !strings.Contains(v[strings.LastIndexByte(v, '@'):], ".") {
+		return "", fmt.Errorf("%q is not an email address", truncate(v, 64))
+	}
+	return v, nil
+}
+
+// withheld are the words carriers and desktops put in place of a caller id they do not pass on.
+var withheld = map[string]bool{
+	"anonymous": true, "restricted": true, "private": true, "unknown": true, "unavailable": true,
+	"withheld": true, "blocked": true, "private number": true, "no caller id": true,
+}
+
+func (n *Normalizer) normalizePhone(v string) (string, error) {
+	if w := strings.Join(strings.Fields(strings.ToLower(v)), " "); withheld[w] {
+		return w, nil
+	}
+	num, err := phonenumbers.Parse(v, n.region)
+	if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		return "", fmt.Errorf("%q is not a phone number (numbers without a country code are read as %s numbers)", truncate(v, 64), n.region)
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// Blocked reports whether a normalized identifier must never match, merge or be recorded:
+// withheld caller ids, all-zero or one-digit-repeated numbers, and the configured patterns.
+func (n *Normalizer) Blocked(id Identifier) bool {
+	if n.keys[id.Key] == NormalizePhone && blockedPhone(id.Value) {
+		return true
+	}
+	for _, r := range n.rules {
+		if (r.Key == "" || r.Key == id.Key) && r.Pattern.MatchString(id.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+func blockedPhone(v string) bool {
+	if withheld[v] {
+		return true
+	}
+	num, err := phonenumbers.Parse(v, "")
+	if err != nil {
+		return true
+	}
+	national := phonenumbers.GetNationalSignificantNumber(num)
+	return national == "" || strings.Count(national, national[:1]) == len(national)
+}
+
+// keyRank orders identifier keys by a priority list in which "custom" stands for every key
+// that is not built in; keys the list does not name come last, in name order.
+type keyRank struct {
+	rank map[string]int
+}
+
+// DefaultIDPriority is the order in which identifiers are preferred for profile ids and lists.
+var DefaultIDPriority = []string{KeyUserID, KeyEmail, KeyPhoneNumber, "custom", KeyAnonymousID}
+
+func newKeyRank(priority []string) keyRank {
+	r := keyRank{rank: map[string]int{}}
+	for i, k := range priority {
+		r.rank[k] = i
+	}
+	return r
+}
+
+func (r keyRank) of(key string) int {
+	if i, ok := r.rank[key]; ok {
+		return i
+	}
+	if !slices.ContainsFunc(BuiltinKeys, func(k KeySpec) bool { return k.Key == key }) {
+		if i, ok := r.rank["custom"]; ok {
+			return i
+		}
+	}
+	return len(r.rank)
+}
+
+// sortIdentifiers orders ids best first: by key rank, then key, then value.
+func (r keyRank) sortIdentifiers(ids []Identifier) {
+	sort.SliceStable(ids, func(i, j int) bool {
+		a, b := ids[i], ids[j]
+		if ra, rb := r.of(a.Key), r.of(b.Key); ra != rb {
+			return ra < rb
+		}
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		return a.Value < b.Value
+	})
+}

@@ -1,0 +1,144 @@
+package profile
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func testNormalizer(t *testing.T) *Normalizer {
+	t.Helper()
+	n, err := NewNormalizer(
+		[]KeySpec{{Key: "crm_id", Normalization: NormalizeLower}, {Key: "whatsapp", Normalization: NormalizePhone}},
+		"US",
+		[]BlockRule{{Key: KeyEmail, Pattern: regexp.MustCompile(`@example\.invalid$`)}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestNormalize(t *testing.T) {
+	n := testNormalizer(t)
+	tests := []struct {
+		key, in, want string
+		code          Code
+	}{
+		{KeyPhoneNumber, "(415) 555-0100", "+14155550100", ""},
+		{KeyPhoneNumber, "415.555.0100", "+14155550100", ""},
+		{KeyPhoneNumber, "+1 415-555-0100", "+14155550100", ""},
+		{KeyPhoneNumber, " +14155550100 ", "+14155550100", ""},
+		{KeyPhoneNumber, "+44 20 7183 8750", "+442071838750", ""},
+		{KeyPhoneNumber, "Anonymous", "anonymous", ""},
+		{KeyPhoneNumber, "  PRIVATE   NUMBER ", "private number", ""},
+		{KeyPhoneNumber, "12", "", CodeBadUserInput},
+		{KeyPhoneNumber, "not a number", "", CodeBadUserInput},
+		{"whatsapp", "415 555 0100", "+14155550100", ""},
+		{KeyEmail, "  Ada.Lovelace@Example.com ", "ada.lovelace@example.com", ""},
+		{KeyEmail, "Ada <ada@example.com>", "", CodeBadUserInput},
+		{KeyEmail, "ada@", "", CodeBadUserInput},
+		{KeyEmail, "ada@localhost", "", CodeBadUserInput},
+		{KeyEmail, "'; DROP TABLE contacts; --@x.com", "", CodeBadUserInput},
+		{KeyUserID, "  u-1001 ", "u-1001", ""},
+		{KeyUserID, "U-1001", "U-1001", ""},
+		{KeyAnonymousID, "anon-42", "anon-42", ""},
+		{"crm_id", " ABC-7 ", "abc-7", ""},
+		{KeyUserID, "   ", "", CodeBadUserInput},
+		{KeyUserID, "bad\xffutf8", "", CodeBadUserInput},
+		{KeyUserID, strings.Repeat("x", MaxValueLength+1), "", CodeBadUserInput},
+		{"favourite_color", "blue", "", CodeUnknownIdentifier},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"/"+tt.in, func(t *testing.T) {
+			got, err := n.Normalize(Identifier{Key: tt.key, Value: tt.in})
+			if tt.code != "" {
+				if ErrorCode(err) != tt.code {
+					t.Fatalf("Normalize(%q) error = %v, want code %s", tt.in, err, tt.code)
+				}
+				return
+			}
+			if err != nil || got.Value != tt.want {
+				t.Fatalf("Normalize(%q) = %q, %v; want %q", tt.in, got.Value, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeUnknownKeyListsConfiguredKeys(t *testing.T) {
+	_, err := testNormalizer(t).Normalize(Identifier{Key: "fax", Value: "1"})
+	for _, k := range []string{"user_id", "email", "phonenumber", "anonymous_id", "crm_id", "whatsapp"} {
+		if !strings.Contains(err.Error(), k) {
+			t.Errorf("error %q does not list key %s", err, k)
+		}
+	}
+}
+
+func TestBlocked(t *testing.T) {
+	n := testNormalizer(t)
+	tests := []struct {
+		key, in string
+		blocked bool
+	}{
+		{KeyPhoneNumber, "anonymous", true},
+		{KeyPhoneNumber, "Restricted", true},
+		{KeyPhoneNumber, "unavailable", true},
+		{KeyPhoneNumber, "0000000000", true},
+		{KeyPhoneNumber, "+1 111-111-1111", true},
+		{KeyPhoneNumber, "(415) 555-0100", false},
+		{"whatsapp", "private", true},
+		{KeyEmail, "robot@example.invalid", true},
+		{KeyEmail, "ada@example.com", false},
+		{KeyUserID, "anonymous", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"/"+tt.in, func(t *testing.T) {
+			id, err := n.Normalize(Identifier{Key: tt.key, Value: tt.in})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := n.Blocked(id); got != tt.blocked {
+				t.Fatalf("Blocked(%v) = %v, want %v", id, got, tt.blocked)
+			}
+		})
+	}
+}
+
+func TestPhoneVariants(t *testing.T) {
+	got, err := PhoneVariants("+14155550100", PhoneFormats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"+14155550100", "(415) 555-0100", "+1 415-555-0100", "14155550100", "4155550100", "tel:+1-415-555-0100"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("PhoneVariants = %q, want %q", got, want)
+	}
+}
+
+func TestProfileIDRoundTrip(t *testing.T) {
+	id := Identifier{Key: KeyEmail, Value: "ada:lovelace@example.com"}
+	got, err := ParseProfileID(ProfileID(id))
+	if err != nil || got != id {
+		t.Fatalf("ParseProfileID(ProfileID(%v)) = %v, %v", id, got, err)
+	}
+	for _, bad := range []string{"", "pf_", "pf_!!!", "xx_ZW1haWw6YQ", ProfileID(Identifier{Key: "Bad Key", Value: "x"})} {
+		if _, err := ParseProfileID(bad); ErrorCode(err) != CodeBadUserInput {
+			t.Errorf("ParseProfileID(%q) error = %v, want BAD_USER_INPUT", bad, err)
+		}
+	}
+}
+
+func TestNewNormalizerRejects(t *testing.T) {
+	for name, custom := range map[string][]KeySpec{
+		"duplicate builtin": {{Key: KeyEmail, Normalization: NormalizeEmail}},
+		"bad key":           {{Key: "Has Space", Normalization: NormalizeNone}},
+		"bad normalization": {{Key: "crm_id", Normalization: "upper"}},
+	} {
+		if _, err := NewNormalizer(custom, "US", nil); err == nil {
+			t.Errorf("%s: NewNormalizer accepted %v", name, custom)
+		}
+	}
+	if _, err := NewNormalizer(nil, "XX", nil); err == nil {
+		t.Error("NewNormalizer accepted region XX")
+	}
+}

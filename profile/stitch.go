@@ -1,0 +1,286 @@
+package profile
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+)
+
+// DefaultDepth is how many rounds of stitching follow the first lookup unless configured.
+const DefaultDepth = 2
+
+// MaxRecords bounds the records one resolution gathers, so a hub identifier (a switchboard
+// number on thousands of records) cannot make a lookup unbounded.
+const MaxRecords = 200
+
+// Options configure a Stitcher.
+type Options struct {
+	// Sources in priority order: a trait comes from the first source that has it.
+	Sources []SourceInfo
+	// Depth is how many stitching rounds follow the first lookup; 0 disables stitching.
+	Depth int
+	// IDPriority orders identifier keys for profile ids ("custom" stands for custom keys);
+	// DefaultIDPriority when empty.
+	IDPriority []string
+	// TraitLabels are display names by trait key; unnamed traits get Label(key).
+	TraitLabels map[string]string
+	// TraitSources overrides, per trait key, the order of sources its value is taken from.
+	TraitSources map[string][]string
+}
+
+// Stitcher finds the people behind an identifier: it looks the identifier up in every source
+// at once, follows the identifiers it finds into the other sources, merges what belongs to one
+// person and ranks the people.
+type Stitcher struct {
+	opts   Options
+	norm   *Normalizer
+	rank   keyRank
+	merger merger
+	prio   map[string]int
+}
+
+// NewStitcher returns a Stitcher over the sources in opts.
+func NewStitcher(norm *Normalizer, opts Options) *Stitcher {
+	if len(opts.IDPriority) == 0 {
+		opts.IDPriority = DefaultIDPriority
+	}
+	rank := newKeyRank(opts.IDPriority)
+	s := &Stitcher{opts: opts, norm: norm, rank: rank, merger: merger{norm: norm, rank: rank}, prio: map[string]int{}}
+	for i, src := range opts.Sources {
+		s.prio[src.Name] = i
+	}
+	return s
+}
+
+// Normalizer returns the normalizer the stitcher matches with.
+func (s *Stitcher) Normalizer() *Normalizer { return s.norm }
+
+// Match is what the sources know about one identifier.
+type Match struct {
+	// Identifier is the searched identifier, normalized.
+	Identifier Identifier
+	// Blocked is set when the identifier is blocked: no source was asked.
+	Blocked bool
+	// People are the persons found, best-ranked first.
+	People []*Profile
+	// Errors holds one SOURCE_UNAVAILABLE error per source that failed.
+	Errors []*Error
+}
+
+// Complete reports whether every source answered.
+func (m *Match) Complete() bool { return len(m.Errors) == 0 }
+
+// Match normalizes raw and finds the people behind it.
+func (s *Stitcher) Match(ctx context.Context, f Fetcher, raw Identifier) (*Match, error) {
+	id, err := s.norm.Normalize(raw)
+	if err != nil {
+		return nil, err
+	}
+	m := &Match{Identifier: id, People: []*Profile{}}
+	if s.norm.Blocked(id) {
+		m.Blocked = true
+		return m, nil
+	}
+	records, seeds, errs := s.gather(ctx, f, id)
+	m.Errors = errs
+	for _, people := range s.merger.merge(records) {
+		if slices.ContainsFunc(people, func(r *Record) bool { return seeds[r] }) {
+			m.People = append(m.People, s.build(people))
+		}
+	}
+	slices.SortFunc(m.People, compareRank)
+	return m, nil
+}
+
+// gather runs the lookup rounds: the identifier in every source, then each new identifier in
+// the sources it did not come from, up to the configured depth. It returns the records found,
+// those found by the first round (seeds), and the failures of sources that did not answer.
+func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Record, map[*Record]bool, []*Error) {
+	asked := map[string]map[Identifier]bool{}
+	failed := map[string]*Error{}
+	byKey := map[[2]string]*Record{}
+	var records []*Record
+	seeds := map[*Record]bool{}
+
+	frontier := map[string][]Identifier{}
+	for _, src := range s.opts.Sources {
+		frontier[src.Name] = []Identifier{id}
+	}
+	for round := 0; round <= s.opts.Depth && len(frontier) > 0; round++ {
+		found, errs := s.fetchRound(ctx, f, frontier)
+		for name, e := range errs {
+			failed[name] = e
+		}
+		for name, ids := range frontier {
+			if asked[name] == nil {
+				asked[name] = map[Identifier]bool{}
+			}
+			for _, x := range ids {
+				asked[name][x] = true
+			}
+		}
+		var fresh []*Record
+		for _, src := range s.opts.Sources {
+			for i := range found[src.Name] {
+				r := &found[src.Name][i]
+				k := [2]string{r.Source, r.ID}
+				if byKey[k] != nil || len(records) >= MaxRecords {
+					continue
+				}
+				byKey[k] = r
+				records = append(records, r)
+				fresh = append(fresh, r)
+				if round == 0 {
+					seeds[r] = true
+				}
+			}
+		}
+		frontier = s.next(fresh, asked, failed)
+	}
+	errs := make([]*Error, 0, len(failed))
+	for _, src := range s.opts.Sources {
+		if e := failed[src.Name]; e != nil {
+			errs = append(errs, e)
+		}
+	}
+	return records, seeds, errs
+}
+
+// fetchRound asks every source in frontier at once.
+func (s *Stitcher) fetchRound(ctx context.Context, f Fetcher, frontier map[string][]Identifier) (map[string][]Record, map[string]*Error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	found := map[string][]Record{}
+	errs := map[string]*Error{}
+	for name, ids := range frontier {
+		wg.Go(func() {
+			recs, err := f.Fetch(ctx, name, ids)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[name] = asSourceError(name, err)
+				return
+			}
+			found[name] = recs
+		})
+	}
+	wg.Wait()
+	return found, errs
+}
+
+// next returns, per source, the identifiers of fresh records not yet asked of it; a record's
+// identifiers are followed only into the other sources, and blocked ones not at all.
+func (s *Stitcher) next(fresh []*Record, asked map[string]map[Identifier]bool, failed map[string]*Error) map[string][]Identifier {
+	next := map[string][]Identifier{}
+	queued := map[string]map[Identifier]bool{}
+	for _, r := range fresh {
+		for _, id := range r.Identifiers {
+			if s.norm.Blocked(id) {
+				continue
+			}
+			for _, src := range s.opts.Sources {
+				n := src.Name
+				if n == r.Source || failed[n] != nil || asked[n][id] || queued[n][id] {
+					continue
+				}
+				if queued[n] == nil {
+					queued[n] = map[Identifier]bool{}
+				}
+				queued[n][id] = true
+				next[n] = append(next[n], id)
+			}
+		}
+	}
+	return next
+}
+
+func asSourceError(name string, err error) *Error {
+	if e, ok := err.(*Error); ok && e.Code == CodeSourceUnavailable {
+		return e
+	}
+	return SourceError(name, "lookup failed", err)
+}
+
+// build merges one person's records into a profile.
+func (s *Stitcher) build(records []*Record) *Profile {
+	slices.SortFunc(records, func(a, b *Record) int { return cmp.Compare(s.prio[a.Source], s.prio[b.Source]) })
+	p := &Profile{Status: StatusUnidentified, Identifiers: []Identifier{}, Traits: []Trait{}, Sources: []string{}}
+	seen := map[Identifier]bool{}
+	for _, r := range records {
+		p.Sources = append(p.Sources, r.Source)
+		if r.UpdatedAt.After(p.UpdatedAt) {
+			p.UpdatedAt = r.UpdatedAt
+		}
+		if s.opts.Sources[s.prio[r.Source]].SystemOfRecord {
+			p.Status = StatusIdentified
+		}
+		for _, id := range r.Identifiers {
+			if id.Key == KeyUserID {
+				p.Status = StatusIdentified
+			}
+			if !seen[id] {
+				seen[id] = true
+				p.Identifiers = append(p.Identifiers, id)
+			}
+		}
+	}
+	s.rank.sortIdentifiers(p.Identifiers)
+	p.Traits = s.traits(records)
+	best := p.Identifiers[0]
+	for _, id := range p.Identifiers {
+		if !s.norm.Blocked(id) {
+			best = id
+			break
+		}
+	}
+	p.ID = ProfileID(best)
+	return p
+}
+
+// traits takes each trait from the highest-priority source that has it.
+func (s *Stitcher) traits(records []*Record) []Trait {
+	var keys []string
+	values := map[string]map[string]string{} // trait key -> source -> value
+	for _, r := range records {
+		for _, t := range r.Traits {
+			if values[t.Key] == nil {
+				values[t.Key] = map[string]string{}
+				keys = append(keys, t.Key)
+			}
+			values[t.Key][r.Source] = t.Value
+		}
+	}
+	out := make([]Trait, 0, len(keys))
+	for _, k := range keys {
+		order := s.opts.TraitSources[k]
+		for _, src := range s.opts.Sources {
+			order = append(order, src.Name)
+		}
+		for _, src := range order {
+			if v, ok := values[k][src]; ok {
+				out = append(out, Trait{Key: k, Label: s.label(k), Value: v, Source: src})
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (s *Stitcher) label(key string) string {
+	if l := s.opts.TraitLabels[key]; l != "" {
+		return l
+	}
+	return Label(key)
+}
+
+// compareRank orders people best first: more sources, then known customers (a user_id or a
+// system-of-record entry), then most recently updated; the id breaks ties so the order is stable.
+func compareRank(a, b *Profile) int {
+	return cmp.Or(
+		cmp.Compare(len(b.Sources), len(a.Sources)),
+		cmp.Compare(a.Status, b.Status), // IDENTIFIED sorts before UNIDENTIFIED
+		b.UpdatedAt.Compare(a.UpdatedAt),
+		cmp.Compare(a.ID, b.ID),
+	)
+}

@@ -109,7 +109,7 @@ func TestPhoneVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"+14155550100", "(415) 555-0100", "+1 415-555-0100", "14155550100", "4155550100", "tel:+1-415-555-0100"}
+	want := []string{"+14155550100", "(415) 555-0100", "+1 415-555-0100", "+1 415 555 0100", "14155550100", "4155550100", "tel:+1-415-555-0100"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("PhoneVariants = %q, want %q", got, want)
 	}

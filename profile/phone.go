@@ -15,13 +15,14 @@ const (
 	PhoneE164           PhoneFormat = "e164"            // +14155550100
 	PhoneNational       PhoneFormat = "national"        // (415) 555-0100
 	PhoneInternational  PhoneFormat = "international"   // +1 415-555-0100
+	PhoneSpaced         PhoneFormat = "spaced"          // +1 415 555 0100
 	PhoneDigits         PhoneFormat = "digits"          // 14155550100
 	PhoneNationalDigits PhoneFormat = "national_digits" // 4155550100
 	PhoneRFC3966        PhoneFormat = "rfc3966"         // tel:+1-415-555-0100
 )
 
 // PhoneFormats lists every phone format, for validating configuration.
-var PhoneFormats = []PhoneFormat{PhoneE164, PhoneNational, PhoneInternational, PhoneDigits, PhoneNationalDigits, PhoneRFC3966}
+var PhoneFormats = []PhoneFormat{PhoneE164, PhoneNational, PhoneInternational, PhoneSpaced, PhoneDigits, PhoneNationalDigits, PhoneRFC3966}
 
 // PhoneVariants renders an E.164 number in each of formats, without duplicates, so a source
 // can match the stored text exactly and keep using its index.
@@ -41,6 +42,8 @@ func PhoneVariants(e164 string, formats []PhoneFormat) ([]string, error) {
 			v = phonenumbers.Format(num, phonenumbers.NATIONAL)
 		case PhoneInternational:
 			v = phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+		case PhoneSpaced:
+			v = strings.ReplaceAll(phonenumbers.Format(num, phonenumbers.INTERNATIONAL), "-", " ")
 		case PhoneDigits:
 			v = strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")
 		case PhoneNationalDigits:

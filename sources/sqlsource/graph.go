@@ -1,0 +1,175 @@
+package sqlsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/profilegate/profilegate/profile"
+)
+
+// identityGraph looks profiles up in an identifiers table and a traits table.
+type identityGraph struct {
+	g        IdentityGraph // names quoted
+	keyOf    map[string]string   // stored type -> identifier key
+	typesOf  map[string][]string // identifier key -> stored types
+	matchers map[string]matcher
+}
+
+// NewIdentityGraph returns a source over an identity graph; every problem with g is reported.
+func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g IdentityGraph) (*Source, error) {
+	var errs []error
+	ig := &identityGraph{keyOf: map[string]string{}, typesOf: map[string][]string{}, matchers: map[string]matcher{}}
+	names(&errs, "identity graph", &g.IdentifiersTable, &g.TraitsTable, &g.ProfileIDColumn, &g.TypeColumn,
+		&g.ValueColumn, &g.NameColumn, &g.TraitValueColumn)
+	if g.TimestampColumn != "" {
+		names(&errs, "timestamp_column", &g.TimestampColumn)
+	}
+	ig.g = g
+	for _, key := range norm.Keys() {
+		ig.keyOf[key] = key
+	}
+	for _, stored := range slices.Sorted(maps.Keys(g.Types)) {
+		key := g.Types[stored]
+		if _, ok := norm.Normalization(key); !ok {
+			errs = append(errs, fmt.Errorf("types: %q maps to identifier key %q, which is not configured", stored, key))
+		}
+		ig.keyOf[stored] = key
+	}
+	for stored, key := range ig.keyOf {
+		ig.typesOf[key] = append(ig.typesOf[key], stored)
+	}
+	for _, key := range norm.Keys() {
+		slices.Sort(ig.typesOf[key])
+		m, err := newMatcher(norm, key, g.StoredAs[key])
+		if err != nil {
+			errs = append(errs, err)
+		}
+		ig.matchers[key] = m
+	}
+	for key := range g.StoredAs {
+		if _, ok := norm.Normalization(key); !ok {
+			errs = append(errs, fmt.Errorf("stored_as: identifier key %q is not configured", key))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("source %s: %w", name, err)
+	}
+	return &Source{name: name, db: db, norm: norm, shape: ig}, nil
+}
+
+// lookup finds the matching profile ids and reads all their identifier and trait rows in one
+// statement.
+func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string][]string) ([]profile.Record, error) {
+	g := ig.g
+	var conds []string
+	var args []any
+	for _, key := range slices.Sorted(maps.Keys(byKey)) {
+		m, ok := ig.matchers[key]
+		if !ok || len(ig.typesOf[key]) == 0 {
+			continue
+		}
+		c, a := m.condition(g.ValueColumn, byKey[key])
+		types := strings.TrimSuffix(strings.Repeat("?, ", len(ig.typesOf[key])), ", ")
+		conds = append(conds, fmt.Sprintf("(%s IN (%s) AND %s)", g.TypeColumn, types, c))
+		for _, t := range ig.typesOf[key] {
+			args = append(args, t)
+		}
+		args = append(args, a...)
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	ts := "NULL"
+	if g.TimestampColumn != "" {
+		ts = "x." + g.TimestampColumn
+	}
+	q := fmt.Sprintf(`WITH m AS (SELECT DISTINCT %[1]s AS pid FROM %[2]s WHERE %[3]s LIMIT %[4]d)
+SELECT 'i' AS kind, x.%[1]s, x.%[5]s, x.%[6]s, %[7]s FROM %[2]s x WHERE x.%[1]s IN (SELECT pid FROM m)
+UNION ALL
+SELECT 't' AS kind, x.%[1]s, x.%[8]s, x.%[9]s, %[7]s FROM %[10]s x WHERE x.%[1]s IN (SELECT pid FROM m)`,
+		g.ProfileIDColumn, g.IdentifiersTable, strings.Join(conds, " OR "), profile.MaxRecords,
+		g.TypeColumn, g.ValueColumn, ts, g.NameColumn, g.TraitValueColumn, g.TraitsTable)
+	rows, err := s.query(ctx, q, args)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	b := newGraphBuilder(s, ig.keyOf)
+	for rows.Next() {
+		vals, err := rows.SliceScan()
+		if err != nil {
+			return nil, err
+		}
+		b.add(vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return b.records(), nil
+}
+
+// graphBuilder assembles records from identity-graph rows.
+type graphBuilder struct {
+	s       *Source
+	keyOf   map[string]string
+	order   []string
+	recs    map[string]*profile.Record
+	traitAt map[[2]string]time.Time
+}
+
+func newGraphBuilder(s *Source, keyOf map[string]string) *graphBuilder {
+	return &graphBuilder{s: s, keyOf: keyOf, recs: map[string]*profile.Record{}, traitAt: map[[2]string]time.Time{}}
+}
+
+func (b *graphBuilder) add(vals []any) {
+	kind, _ := text(vals[0])
+	pid, _ := text(vals[1])
+	name, _ := text(vals[2])
+	value, ok := text(vals[3])
+	at := updated(vals[4])
+	r := b.recs[pid]
+	if r == nil {
+		r = &profile.Record{Source: b.s.name, ID: pid}
+		b.recs[pid] = r
+		b.order = append(b.order, pid)
+	}
+	if at.After(r.UpdatedAt) {
+		r.UpdatedAt = at
+	}
+	if !ok {
+		return
+	}
+	if kind == "i" {
+		if key, known := b.keyOf[name]; known {
+			if id, ok := b.s.identifier(key, value); ok && !r.Has(id) {
+				r.Identifiers = append(r.Identifiers, id)
+			}
+		}
+		return
+	}
+	// A trait may have several rows over time; the latest wins.
+	k := [2]string{pid, name}
+	if prev, seen := b.traitAt[k]; seen {
+		if at.Before(prev) {
+			return
+		}
+		r.Traits = slices.DeleteFunc(r.Traits, func(t profile.TraitValue) bool { return t.Key == name })
+	}
+	b.traitAt[k] = at
+	r.Traits = append(r.Traits, profile.TraitValue{Key: name, Value: value})
+}
+
+func (b *graphBuilder) records() []profile.Record {
+	out := make([]profile.Record, 0, len(b.order))
+	for _, pid := range b.order {
+		out = append(out, *b.recs[pid])
+	}
+	return out
+}

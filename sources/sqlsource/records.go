@@ -1,0 +1,123 @@
+package sqlsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/profilegate/profilegate/profile"
+)
+
+// recordTable looks contacts up in a table with one row per record.
+type recordTable struct {
+	selectList  string
+	from        string
+	identifiers []identifierColumn
+	traits      []TraitColumn
+	hasUpdated  bool
+}
+
+type identifierColumn struct {
+	col string // quoted
+	matcher
+}
+
+// NewRecordTable returns a source over a record table; every problem with t is reported.
+func NewRecordTable(name string, db *sqlx.DB, norm *profile.Normalizer, t RecordTable) (*Source, error) {
+	var errs []error
+	rt := &recordTable{from: t.Table, hasUpdated: t.UpdatedColumn != ""}
+	names(&errs, "table", &rt.from)
+	id := t.IDColumn
+	names(&errs, "id_column", &id)
+	cols := []string{id}
+	if rt.hasUpdated {
+		u := t.UpdatedColumn
+		names(&errs, "updated_column", &u)
+		cols = append(cols, u)
+	}
+	if len(t.Identifiers) == 0 {
+		errs = append(errs, errNoIdentifiers)
+	}
+	for _, ic := range t.Identifiers {
+		c := identifierColumn{col: ic.Column}
+		names(&errs, "identifier column", &c.col)
+		m, err := newMatcher(norm, ic.Key, ic.StoredAs)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.matcher = m
+		rt.identifiers = append(rt.identifiers, c)
+		cols = append(cols, c.col)
+	}
+	for _, tc := range t.Traits {
+		c := tc.Column
+		names(&errs, "trait column", &c)
+		if !profile.ValidKey(tc.Key) {
+			errs = append(errs, fmt.Errorf("trait key %q: use lower-case letters, digits and _", tc.Key))
+		}
+		rt.traits = append(rt.traits, TraitColumn{Column: c, Key: tc.Key})
+		cols = append(cols, c)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("source %s: %w", name, err)
+	}
+	rt.selectList = strings.Join(cols, ", ")
+	return &Source{name: name, db: db, norm: norm, shape: rt}, nil
+}
+
+func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][]string) ([]profile.Record, error) {
+	var conds []string
+	var args []any
+	for _, ic := range rt.identifiers {
+		if values := byKey[ic.key]; len(values) > 0 {
+			c, a := ic.condition(ic.col, values)
+			conds = append(conds, c)
+			args = append(args, a...)
+		}
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s LIMIT %d", rt.selectList, rt.from, strings.Join(conds, " OR "), profile.MaxRecords)
+	rows, err := s.query(ctx, q, args)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []profile.Record
+	for rows.Next() {
+		vals, err := rows.SliceScan()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rt.record(s, vals))
+	}
+	return out, rows.Err()
+}
+
+func (rt *recordTable) record(s *Source, vals []any) profile.Record {
+	id, _ := text(vals[0])
+	r := profile.Record{Source: s.name, ID: id}
+	vals = vals[1:]
+	if rt.hasUpdated {
+		r.UpdatedAt = updated(vals[0])
+		vals = vals[1:]
+	}
+	for i, ic := range rt.identifiers {
+		if raw, ok := text(vals[i]); ok {
+			if ident, ok := s.identifier(ic.key, raw); ok && !r.Has(ident) {
+				r.Identifiers = append(r.Identifiers, ident)
+			}
+		}
+	}
+	vals = vals[len(rt.identifiers):]
+	for i, tc := range rt.traits {
+		if v, ok := text(vals[i]); ok {
+			r.Traits = append(r.Traits, profile.TraitValue{Key: tc.Key, Value: v})
+		}
+	}
+	return r
+}

@@ -1,0 +1,106 @@
+package sqlsource
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/profilegate/profilegate/profile"
+)
+
+var _ profile.Source = (*Source)(nil)
+
+// shape is how one kind of table layout turns identifiers into one query and rows into records.
+type shape interface {
+	lookup(ctx context.Context, s *Source, byKey map[string][]string) ([]profile.Record, error)
+}
+
+// Source is a profile source over a SQL database.
+type Source struct {
+	name    string
+	db      *sqlx.DB
+	norm    *profile.Normalizer
+	shape   shape
+	queries atomic.Int64
+}
+
+// Name returns the source's configured name.
+func (s *Source) Name() string { return s.name }
+
+// Queries returns how many queries the source has sent; each Lookup is one.
+func (s *Source) Queries() int64 { return s.queries.Load() }
+
+// Lookup returns every record that carries any of ids, in one query.
+func (s *Source) Lookup(ctx context.Context, ids []profile.Identifier) ([]profile.Record, error) {
+	byKey := map[string][]string{}
+	for _, id := range ids {
+		byKey[id.Key] = append(byKey[id.Key], id.Value)
+	}
+	recs, err := s.shape.lookup(ctx, s, byKey)
+	if err != nil {
+		return nil, fmt.Errorf("%s: lookup: %w", s.name, err)
+	}
+	return recs, nil
+}
+
+func (s *Source) query(ctx context.Context, q string, args []any) (*sqlx.Rows, error) {
+	s.queries.Add(1)
+	return s.db.QueryxContext(ctx, s.db.Rebind(q), args...)
+}
+
+// identifier normalizes a stored value of key; ok is false when the value is not usable
+// (a malformed phone number in the CRM cannot match anything).
+func (s *Source) identifier(key, raw string) (profile.Identifier, bool) {
+	n, ok := s.norm.Normalization(key)
+	if !ok {
+		return profile.Identifier{}, false
+	}
+	v, err := s.norm.NormalizeValue(n, raw)
+	if err != nil {
+		return profile.Identifier{}, false
+	}
+	return profile.Identifier{Key: key, Value: v}, true
+}
+
+// text renders a scanned column value as a trait or identifier value; ok is false for NULL.
+func text(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return x, true
+	case []byte:
+		return string(x), true
+	case time.Time:
+		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
+			return x.Format(time.DateOnly), true
+		}
+		return x.Format(time.RFC3339Nano), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return fmt.Sprint(v), true
+}
+
+// updated reads a timestamp column, as drivers return it or as text.
+func updated(v any) time.Time {
+	if t, ok := v.(time.Time); ok {
+		return t.UTC()
+	}
+	if s, ok := text(v); ok {
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05", time.DateOnly} {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t.UTC()
+			}
+		}
+	}
+	return time.Time{}
+}

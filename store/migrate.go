@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// migration is one schema change, written once per dialect.
+type migration struct {
+	sqlite, postgres string
+}
+
+// migrations are applied in order, each exactly once; append, never edit.
+var migrations = []migration{
+	{
+		sqlite: `CREATE TABLE unidentified_contacts (
+	identifier_key   TEXT NOT NULL,
+	identifier_value TEXT NOT NULL,
+	first_seen       DATETIME NOT NULL,
+	last_seen        DATETIME NOT NULL,
+	contact_count    INTEGER NOT NULL,
+	PRIMARY KEY (identifier_key, identifier_value)
+)`,
+		postgres: `CREATE TABLE unidentified_contacts (
+	identifier_key   TEXT NOT NULL,
+	identifier_value TEXT NOT NULL,
+	first_seen       TIMESTAMPTZ NOT NULL,
+	last_seen        TIMESTAMPTZ NOT NULL,
+	contact_count    INTEGER NOT NULL,
+	PRIMARY KEY (identifier_key, identifier_value)
+)`,
+	},
+}
+
+// migrationLock is the PostgreSQL advisory lock key that serializes replicas migrating at once.
+const migrationLock = 0x70726f66 // "prof"
+
+func (s *Store) migrate(ctx context.Context) error {
+	postgres := s.db.DriverName() == "pgx"
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
+		return err
+	}
+	var applied int
+	if err := tx.GetContext(ctx, &applied, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`); err != nil {
+		return err
+	}
+	for v := applied + 1; v <= len(migrations); v++ {
+		stmt := migrations[v-1].sqlite
+		if postgres {
+			stmt = migrations[v-1].postgres
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version) VALUES (?)`), v); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -166,28 +167,30 @@ func version(dir string) int {
 }
 
 // serverUser returns the account to run the server as: PostgreSQL refuses to run as root, so
-// root hands the data directory to the "postgres" account.
-func serverUser(dir string) (string, error) {
+// root hands the data directory to the "postgres" account. Nil means the current user.
+func serverUser(dir string) (*syscall.Credential, error) {
 	if os.Geteuid() != 0 {
-		return "", nil
+		return nil, nil
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		return "", fmt.Errorf("running as root needs a postgres account: %w", err)
+		return nil, fmt.Errorf("running as root needs a postgres account: %w", err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	if err := os.Chown(dir, uid, gid); err != nil {
-		return "", err
+		return nil, err
 	}
-	return u.Username, nil
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
-func command(runAs, name string, args ...string) *exec.Cmd {
-	if runAs == "" {
-		return exec.Command(name, args...)
-	}
-	return exec.Command("runuser", append([]string{"-u", runAs, "--", name}, args...)...)
+// command runs name as the given account, directly, so that signals reach the server itself.
+func command(cred *syscall.Credential, name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	// A test binary killed by its timeout takes the server with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
+	cmd.Dir = os.TempDir()
+	return cmd
 }
 
 func freePort() (int, error) {

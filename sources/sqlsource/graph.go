@@ -16,7 +16,7 @@ import (
 
 // identityGraph looks profiles up in an identifiers table and a traits table.
 type identityGraph struct {
-	g        IdentityGraph // names quoted
+	g        IdentityGraph       // names quoted
 	keyOf    map[string]string   // stored type -> identifier key
 	typesOf  map[string][]string // identifier key -> stored types
 	matchers map[string]matcher

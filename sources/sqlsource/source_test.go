@@ -1,0 +1,179 @@
+package sqlsource_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+	_ "modernc.org/sqlite"
+
+	"github.com/profilegate/profilegate/demo"
+	"github.com/profilegate/profilegate/internal/pgtest"
+	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/sources/sqlsource"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func normalizer(t *testing.T) *profile.Normalizer {
+	n, err := profile.NewNormalizer(nil, "US", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// demoSources seeds the demo CRM and warehouse into one database of each driver.
+func demoSources(t *testing.T) map[string][2]*sqlsource.Source {
+	ctx := context.Background()
+	out := map[string][2]*sqlsource.Source{}
+	for driver, dsn := range map[string]string{
+		"sqlite": "file:" + filepath.Join(t.TempDir(), "demo.db"),
+		"pgx":    pgtest.DSN(t),
+	} {
+		db, err := sqlx.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := demo.SeedCRM(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.SeedWarehouse(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		crm, err := sqlsource.NewRecordTable("crm", db, normalizer(t), demo.CRMTable())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wh, err := sqlsource.NewIdentityGraph("warehouse", db, normalizer(t), demo.WarehouseGraph())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[driver] = [2]*sqlsource.Source{crm, wh}
+	}
+	return out
+}
+
+func ids(kv ...string) []profile.Identifier {
+	var out []profile.Identifier
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, profile.Identifier{Key: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
+func summary(recs []profile.Record) string {
+	var out []string
+	for _, r := range recs {
+		var parts []string
+		for _, id := range r.Identifiers {
+			parts = append(parts, id.String())
+		}
+		out = append(out, r.ID+"{"+strings.Join(parts, ",")+"}")
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+func TestRecordTableLookup(t *testing.T) {
+	ctx := context.Background()
+	for driver, s := range demoSources(t) {
+		crm := s[0]
+		t.Run(driver, func(t *testing.T) {
+			tests := []struct {
+				name string
+				ids  []profile.Identifier
+				want string
+			}{
+				{"mixed-case email matches", ids("email", "ada.lovelace@example.com"),
+					"c-1{email:ada.lovelace@example.com,phonenumber:+14155550100}"},
+				{"national phone matches E.164", ids("phonenumber", "+14155550100"),
+					"c-1{email:ada.lovelace@example.com,phonenumber:+14155550100}"},
+				{"spaced phone shared by two", ids("phonenumber", "+14155550199"),
+					"c-2{email:grace.hopper@example.com,phonenumber:+14155550199} c-3{email:alan.turing@example.com,phonenumber:+14155550199}"},
+				{"several identifiers in one lookup", ids("email", "katherine@example.com", "phonenumber", "+14155550100"),
+					"c-1{email:ada.lovelace@example.com,phonenumber:+14155550100} c-4{email:katherine@example.com}"},
+				{"key without a column", ids("user_id", "u-1001"), ""},
+				{"SQL in a value is only a value", ids("email", "x'); DROP TABLE contacts; --@example.com"), ""},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					before := crm.Queries()
+					recs, err := crm.Lookup(ctx, tt.ids)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := summary(recs); got != tt.want {
+						t.Fatalf("got %s\nwant %s", got, tt.want)
+					}
+					if q := crm.Queries() - before; q > 1 {
+						t.Fatalf("%d queries for one lookup", q)
+					}
+				})
+			}
+			recs, _ := crm.Lookup(ctx, ids("email", "ada.lovelace@example.com"))
+			if recs[0].UpdatedAt.IsZero() || len(recs[0].Traits) != 4 || recs[0].Traits[2] != (profile.TraitValue{Key: "customer_since", Value: "2019-03-04"}) {
+				t.Fatalf("record %+v", recs[0])
+			}
+		})
+	}
+}
+
+func TestIdentityGraphLookup(t *testing.T) {
+	ctx := context.Background()
+	for driver, s := range demoSources(t) {
+		wh := s[1]
+		t.Run(driver, func(t *testing.T) {
+			before := wh.Queries()
+			recs, err := wh.Lookup(ctx, ids("phonenumber", "+14155550100", "email", "linus@example.com", "anonymous_id", "nobody"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "seg-ada{user_id:u-1001,phonenumber:+14155550100,anonymous_id:anon-42} seg-linus{user_id:u-1002,email:linus@example.com}"
+			if got := summary(recs); got != want {
+				t.Fatalf("got %s\nwant %s", got, want)
+			}
+			if q := wh.Queries() - before; q != 1 {
+				t.Fatalf("%d queries for one lookup, want 1", q)
+			}
+			for _, r := range recs {
+				if r.ID == "seg-ada" && fmt.Sprint(r.Traits) != "[{plan gold} {lifetime_value 1234.50}]" {
+					t.Fatalf("traits %v", r.Traits)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	n := normalizer(t)
+	bad := sqlsource.RecordTable{
+		Table:    "contacts; DROP TABLE x",
+		IDColumn: "id",
+		Identifiers: []sqlsource.IdentifierColumn{
+			{Column: "email", Key: "emial"},
+			{Column: "phone", Key: "phonenumber", StoredAs: []string{"mixed_case"}},
+		},
+		Traits: []sqlsource.TraitColumn{{Column: "a b", Key: "Name"}},
+	}
+	_, err := sqlsource.NewRecordTable("crm", nil, n, bad)
+	for _, want := range []string{"contacts; DROP TABLE x", `"emial"`, `stored_as "mixed_case"`, `"a b"`, `"Name"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not report %s", err, want)
+		}
+	}
+	g := demo.WarehouseGraph()
+	g.Types = map[string]string{"fax": "fax_number"}
+	g.TraitsTable = "traits--"
+	_, err = sqlsource.NewIdentityGraph("wh", nil, n, g)
+	for _, want := range []string{`"fax_number"`, `"traits--"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not report %s", err, want)
+		}
+	}
+}

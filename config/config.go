@@ -1,0 +1,326 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/profilegate/profilegate/header"
+	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/sources/sqlsource"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Addr is the address to listen on.
+	Addr string `yaml:"addr"`
+	// DataDir holds the embedded databases (the gateway's store when no DSN is given, the demo).
+	DataDir string `yaml:"data_dir"`
+	// DefaultRegion is the ISO 3166 region phone numbers without a country code are read in.
+	DefaultRegion string `yaml:"default_region"`
+	// StitchDepth is how many rounds of stitching follow the first lookup.
+	StitchDepth int `yaml:"stitch_depth"`
+	// Timeout is the per-source timeout where a source sets none.
+	Timeout time.Duration `yaml:"timeout"`
+	// BatchWait is how long a source's loader collects lookups into one batch.
+	BatchWait time.Duration `yaml:"batch_wait"`
+	// IDPriority orders identifier keys for profile ids; "custom" stands for custom keys.
+	IDPriority []string `yaml:"id_priority"`
+	// Identifiers declares custom identifier keys.
+	Identifiers []Identifier `yaml:"identifiers"`
+	// Blocked lists patterns of identifier values that never match.
+	Blocked []Blocked `yaml:"blocked"`
+	// Traits names traits and overrides which source a trait's value comes from.
+	Traits []Trait `yaml:"traits"`
+	// Header says which traits make the customer header.
+	Header Header `yaml:"header"`
+	// Store is the gateway's own database.
+	Store Database `yaml:"store"`
+	// Sources are the profile sources, highest priority first.
+	Sources []Source `yaml:"sources"`
+}
+
+// Identifier declares a custom identifier key.
+type Identifier struct {
+	Key           string `yaml:"key"`
+	Normalization string `yaml:"normalization"`
+}
+
+// Blocked blocks values matching a regular expression, for one key or (empty) all keys.
+type Blocked struct {
+	Key     string `yaml:"key"`
+	Pattern string `yaml:"pattern"`
+}
+
+// Trait gives a trait a display name and, optionally, its own source order.
+type Trait struct {
+	Key     string   `yaml:"key"`
+	Label   string   `yaml:"label"`
+	Sources []string `yaml:"sources"`
+}
+
+// Header says which traits make the customer header.
+type Header struct {
+	NameTraits     []string `yaml:"name_traits"`
+	SecondaryTrait string   `yaml:"secondary_trait"`
+	SecondaryLabel string   `yaml:"secondary_label"`
+	AvatarTrait    string   `yaml:"avatar_trait"`
+	BadgeLabel     string   `yaml:"badge_label"`
+}
+
+// Database is a database to open: driver "sqlite" or "postgres", and its DSN.
+type Database struct {
+	Driver string `yaml:"driver"`
+	DSN    string `yaml:"dsn"`
+}
+
+// Source is one profile source: a database and the shape of its tables, exactly one of
+// Records (a CRM's record table) and IdentityGraph (a warehouse's identity graph).
+type Source struct {
+	Name     string `yaml:"name"`
+	Database `yaml:",inline"`
+	// Timeout bounds each lookup; the global Timeout when zero.
+	Timeout time.Duration `yaml:"timeout"`
+	// SystemOfRecord marks a source whose records are known customers (the CRM).
+	SystemOfRecord bool                     `yaml:"system_of_record"`
+	Records        *sqlsource.RecordTable   `yaml:"records"`
+	IdentityGraph  *sqlsource.IdentityGraph `yaml:"identity_graph"`
+}
+
+// Drivers maps the configured driver names to database/sql driver names.
+var Drivers = map[string]string{"sqlite": "sqlite", "postgres": "pgx"}
+
+// Default returns the configuration of a deployment that sets nothing; it has no sources.
+func Default() *Config {
+	h := header.DefaultSettings()
+	return &Config{
+		Addr:          "127.0.0.1:8080",
+		DataDir:       "data",
+		DefaultRegion: "US",
+		StitchDepth:   profile.DefaultDepth,
+		Timeout:       2 * time.Second,
+		BatchWait:     time.Millisecond,
+		IDPriority:    slices.Clone(profile.DefaultIDPriority),
+		Header: Header{
+			NameTraits:     h.NameTraits,
+			SecondaryTrait: h.SecondaryTrait,
+			SecondaryLabel: h.SecondaryLabel,
+			AvatarTrait:    h.AvatarTrait,
+			BadgeLabel:     h.BadgeLabel,
+		},
+		Store: Database{Driver: "sqlite"},
+	}
+}
+
+// Load reads the YAML file at path over the defaults, applies environment overrides from
+// getenv and validates the result.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.ApplyEnv(getenv)
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s:\n%w", path, err)
+	}
+	return c, nil
+}
+
+// ApplyEnv overrides secrets from the environment: PROFILEGATE_STORE_DSN and, per source,
+// PROFILEGATE_SOURCE_<NAME>_DSN (name upper-cased, '-' as '_').
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	if v := getenv("PROFILEGATE_STORE_DSN"); v != "" {
+		c.Store.DSN = v
+	}
+	for i := range c.Sources {
+		if v := getenv(SourceDSNEnv(c.Sources[i].Name)); v != "" {
+			c.Sources[i].DSN = v
+		}
+	}
+}
+
+// SourceDSNEnv is the environment variable that overrides a source's DSN.
+func SourceDSNEnv(name string) string {
+	return "PROFILEGATE_SOURCE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + "_DSN"
+}
+
+// StoreDatabase returns the store's database, defaulting to a SQLite file in DataDir.
+func (c *Config) StoreDatabase() Database {
+	if c.Store.DSN == "" && c.Store.Driver == "sqlite" {
+		return Database{Driver: "sqlite", DSN: "file:" + filepath.Join(c.DataDir, "profilegate.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"}
+	}
+	return c.Store
+}
+
+var sourceName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+
+// Validate reports every problem in c at once.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Addr == "" {
+		add("addr: must not be empty")
+	}
+	if c.StitchDepth < 0 || c.StitchDepth > 5 {
+		add("stitch_depth: %d is outside 0..5", c.StitchDepth)
+	}
+	if c.Timeout <= 0 {
+		add("timeout: must be positive")
+	}
+	if c.BatchWait < 0 || c.BatchWait > time.Second {
+		add("batch_wait: %s is outside 0..1s", c.BatchWait)
+	}
+	norm, err := c.Normalizer()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, k := range c.IDPriority {
+		if _, ok := norm.Normalization(k); !ok && k != "custom" {
+			add("id_priority: %q is not an identifier key or \"custom\"", k)
+		}
+	}
+	if _, ok := Drivers[c.Store.Driver]; !ok {
+		add("store.driver: %q is not one of sqlite, postgres", c.Store.Driver)
+	} else if c.Store.Driver == "postgres" && c.Store.DSN == "" {
+		add("store.dsn: postgres needs a DSN (or PROFILEGATE_STORE_DSN)")
+	}
+	if c.Header.BadgeLabel == "" {
+		add("header.badge_label: must not be empty")
+	}
+	errs = append(errs, c.validateSources(norm)...)
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateSources(norm *profile.Normalizer) []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(c.Sources) == 0 {
+		add("sources: at least one source is needed")
+	}
+	names := map[string]bool{}
+	for i, s := range c.Sources {
+		at := fmt.Sprintf("sources[%d] (%s)", i, s.Name)
+		if !sourceName.MatchString(s.Name) {
+			add("%s: name must be lower-case letters, digits, - and _", at)
+		}
+		if names[s.Name] {
+			add("%s: name is used twice", at)
+		}
+		names[s.Name] = true
+		if _, ok := Drivers[s.Driver]; !ok {
+			add("%s: driver %q is not one of sqlite, postgres", at, s.Driver)
+		}
+		if s.DSN == "" {
+			add("%s: dsn is empty (set it or %s)", at, SourceDSNEnv(s.Name))
+		}
+		if s.Timeout < 0 {
+			add("%s: timeout must not be negative", at)
+		}
+		if (s.Records == nil) == (s.IdentityGraph == nil) {
+			add("%s: set exactly one of records and identity_graph", at)
+		}
+		if s.Records != nil {
+			if _, err := sqlsource.NewRecordTable(s.Name, nil, norm, *s.Records); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if s.IdentityGraph != nil {
+			if _, err := sqlsource.NewIdentityGraph(s.Name, nil, norm, *s.IdentityGraph); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, t := range c.Traits {
+		if !profile.ValidKey(t.Key) {
+			add("traits: %q is not a trait key", t.Key)
+		}
+		for _, s := range t.Sources {
+			if !names[s] {
+				add("traits.%s.sources: %q is not a configured source", t.Key, s)
+			}
+		}
+	}
+	return errs
+}
+
+// Normalizer builds the identifier normalizer the configuration describes. With problems it
+// still returns a normalizer built from the valid parts, so Validate can go on to report the
+// problems of the sources too.
+func (c *Config) Normalizer() (*profile.Normalizer, error) {
+	var errs []error
+	var custom []profile.KeySpec
+	for _, id := range c.Identifiers {
+		k := profile.KeySpec{Key: id.Key, Normalization: profile.Normalization(id.Normalization)}
+		if _, err := profile.NewNormalizer(append(slices.Clone(custom), k), "US", nil); err != nil {
+			errs = append(errs, fmt.Errorf("identifiers: %w", err))
+			continue
+		}
+		custom = append(custom, k)
+	}
+	var rules []profile.BlockRule
+	for _, b := range c.Blocked {
+		re, err := regexp.Compile(b.Pattern)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("blocked: pattern %q: %w", b.Pattern, err))
+			continue
+		}
+		rules = append(rules, profile.BlockRule{Key: b.Key, Pattern: re})
+	}
+	n, err := profile.NewNormalizer(custom, c.DefaultRegion, rules)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("default_region: %w", err))
+		n, _ = profile.NewNormalizer(custom, "US", rules)
+	}
+	return n, errors.Join(errs...)
+}
+
+// HeaderSettings returns the header settings the configuration describes.
+func (c *Config) HeaderSettings() header.Settings {
+	return header.Settings{
+		NameTraits:     c.Header.NameTraits,
+		SecondaryTrait: c.Header.SecondaryTrait,
+		SecondaryLabel: c.Header.SecondaryLabel,
+		AvatarTrait:    c.Header.AvatarTrait,
+		BadgeLabel:     c.Header.BadgeLabel,
+	}
+}
+
+// StitchOptions returns the resolution options the configuration describes.
+func (c *Config) StitchOptions() profile.Options {
+	o := profile.Options{
+		Depth:        c.StitchDepth,
+		IDPriority:   c.IDPriority,
+		TraitLabels:  map[string]string{},
+		TraitSources: map[string][]string{},
+	}
+	for _, s := range c.Sources {
+		o.Sources = append(o.Sources, profile.SourceInfo{Name: s.Name, SystemOfRecord: s.SystemOfRecord})
+	}
+	for _, t := range c.Traits {
+		o.TraitLabels[t.Key] = t.Label
+		o.TraitSources[t.Key] = t.Sources
+	}
+	return o
+}
+
+// SourceTimeout returns the timeout of a source, falling back to the global one.
+func (c *Config) SourceTimeout(s Source) time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return c.Timeout
+}

@@ -1,0 +1,93 @@
+package config_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/profilegate/profilegate/config"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsGolden(t *testing.T) {
+	got, err := yaml.Marshal(config.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "defaults.yaml")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("defaults changed (run go test ./config -update and review the diff):\n%s", got)
+	}
+}
+
+func TestLoadExample(t *testing.T) {
+	c, err := config.Load("../examples/config.yaml", env(map[string]string{
+		"PROFILEGATE_STORE_DSN":            "postgres://gw@127.0.0.1/gw",
+		"PROFILEGATE_SOURCE_CRM_DSN":       "postgres://crm@127.0.0.1/crm",
+		"PROFILEGATE_SOURCE_WAREHOUSE_DSN": "postgres://wh@127.0.0.1/wh",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.DSN != "postgres://gw@127.0.0.1/gw" || c.Sources[0].DSN != "postgres://crm@127.0.0.1/crm" {
+		t.Fatalf("environment overrides not applied: %+v %+v", c.Store, c.Sources[0].Database)
+	}
+	if c.SourceTimeout(c.Sources[0]).String() != "500ms" || c.SourceTimeout(c.Sources[1]).String() != "2s" {
+		t.Fatalf("timeouts %s %s", c.SourceTimeout(c.Sources[0]), c.SourceTimeout(c.Sources[1]))
+	}
+	if o := c.StitchOptions(); o.TraitSources["plan"][0] != "warehouse" || !o.Sources[0].SystemOfRecord {
+		t.Fatalf("options %+v", o)
+	}
+}
+
+func TestLoadRejectsUnknownKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("addr: 127.0.0.1:9\nsorces: []\n"), 0o644)
+	_, err := config.Load(path, env(nil))
+	if err == nil || !strings.Contains(err.Error(), "sorces") {
+		t.Fatalf("error %v, want one naming the unknown key", err)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte(`
+default_region: XX
+stitch_depth: 9
+identifiers: [{key: crm_id, normalization: upper}]
+blocked: [{pattern: "("}]
+store: {driver: mysql}
+traits: [{key: plan, sources: [nowhere]}]
+sources:
+  - name: CRM
+    driver: oracle
+    records: {table: "x;y", id_column: id, identifiers: [{column: email, key: email}]}
+    identity_graph: {}
+`), 0o644)
+	_, err := config.Load(path, env(nil))
+	if err == nil {
+		t.Fatal("invalid configuration loaded")
+	}
+	for _, want := range []string{"stitch_depth", "XX", "upper", "blocked", "store.driver", "nowhere",
+		"name must be lower-case", `driver "oracle"`, "dsn is empty", "exactly one of", `"x;y"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not report %s:\n%v", want, err)
+		}
+	}
+}

@@ -7,27 +7,52 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/profilegate/profilegate/graph"
 	"github.com/profilegate/profilegate/graph/model"
 	"github.com/profilegate/profilegate/header"
+	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/profile"
 )
 
 // CustomerHeader is the resolver for the customerHeader field.
 func (r *queryResolver) CustomerHeader(ctx context.Context, identifier model.IdentifierInput) (*header.CustomerHeader, error) {
-	panic(fmt.Errorf("not implemented: CustomerHeader - customerHeader"))
+	id, err := r.Directory.Identify(ctx, loaders.For(ctx), profile.Identifier(identifier))
+	if err != nil {
+		return nil, err
+	}
+	if id.Profile == nil {
+		return nil, fail(ctx, id.Errors)
+	}
+	report(ctx, id.Errors)
+	return header.Render(id.Profile, id.OtherMatches, r.Header, r.Now()), nil
 }
 
 // SearchProfiles is the resolver for the searchProfiles field.
 func (r *queryResolver) SearchProfiles(ctx context.Context, identifier model.IdentifierInput, first *int, after *string) (*model.ProfileConnection, error) {
-	panic(fmt.Errorf("not implemented: SearchProfiles - searchProfiles"))
+	page, err := newPage(first, after)
+	if err != nil {
+		return nil, err
+	}
+	people, errs, err := r.Directory.Search(ctx, loaders.For(ctx), profile.Identifier(identifier))
+	if err != nil {
+		return nil, err
+	}
+	report(ctx, errs)
+	return page.connection(people)
 }
 
 // Profile is the resolver for the profile field.
 func (r *queryResolver) Profile(ctx context.Context, id string) (*profile.Profile, error) {
-	panic(fmt.Errorf("not implemented: Profile - profile"))
+	p, errs, err := r.Directory.ByID(ctx, loaders.For(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil && len(errs) > 0 {
+		return nil, fail(ctx, errs)
+	}
+	report(ctx, errs)
+	return p, nil
 }
 
 // Query returns graph.QueryResolver implementation.

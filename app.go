@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for PostgreSQL
+	"github.com/jmoiron/sqlx"
+	"github.com/vektah/gqlparser/v2/ast"
+	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
+
+	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/demo"
+	"github.com/profilegate/profilegate/graph"
+	"github.com/profilegate/profilegate/loaders"
+	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/resolvers"
+	"github.com/profilegate/profilegate/sources/sqlsource"
+	"github.com/profilegate/profilegate/store"
+)
+
+// loadConfig reads the configuration file, or builds the demo's when none is given.
+func loadConfig(opts options, getenv func(string) string) (cfg *config.Config, isDemo bool, err error) {
+	if opts.configPath == "" {
+		dir := opts.dataDir
+		if dir == "" {
+			dir = config.Default().DataDir
+		}
+		cfg, isDemo = demo.Config(dir), true
+		cfg.ApplyEnv(getenv)
+	} else if cfg, err = config.Load(opts.configPath, getenv); err != nil {
+		return nil, false, err
+	}
+	if opts.addr != "" {
+		cfg.Addr = opts.addr
+	}
+	if opts.dataDir != "" {
+		cfg.DataDir = opts.dataDir
+	}
+	return cfg, isDemo, cfg.Validate()
+}
+
+// app is the wired gateway.
+type app struct {
+	Handler http.Handler
+	Store   *store.Store
+	Sources []*sqlsource.Source
+	dbs     []*sqlx.DB
+}
+
+// newApp opens the store and the sources the configuration names and builds the handler.
+// With isDemo it first creates and seeds the demo databases.
+func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logger) (a *app, err error) {
+	a = &app{}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	norm, err := cfg.Normalizer()
+	if err != nil {
+		return nil, err
+	}
+	storeDB, err := a.open(cfg.StoreDatabase())
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if a.Store, err = store.New(ctx, storeDB); err != nil {
+		return nil, err
+	}
+	var sources []loaders.Source
+	for _, sc := range cfg.Sources {
+		src, err := a.openSource(ctx, sc, norm, isDemo)
+		if err != nil {
+			return nil, err
+		}
+		a.Sources = append(a.Sources, src)
+		sources = append(sources, loaders.Source{Source: src, Timeout: cfg.SourceTimeout(sc)})
+	}
+	dir := &profile.Directory{
+		Stitcher: profile.NewStitcher(norm, cfg.StitchOptions()),
+		Store:    a.Store,
+		Now:      func() time.Time { return time.Now().UTC() },
+	}
+	res := &resolvers.Resolver{Directory: dir, Header: cfg.HeaderSettings(), Now: dir.Now}
+	a.Handler = routes(newGraphQLHandler(res, log), loaders.NewFactory(sources, cfg.BatchWait))
+	return a, nil
+}
+
+func (a *app) openSource(ctx context.Context, sc config.Source, norm *profile.Normalizer, isDemo bool) (*sqlsource.Source, error) {
+	db, err := a.open(sc.Database)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+	}
+	if isDemo {
+		seed := demo.SeedWarehouse
+		if sc.Records != nil {
+			seed = demo.SeedCRM
+		}
+		if err := seed(ctx, db); err != nil {
+			return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+		}
+	}
+	if sc.Records != nil {
+		return sqlsource.NewRecordTable(sc.Name, db, norm, *sc.Records)
+	}
+	return sqlsource.NewIdentityGraph(sc.Name, db, norm, *sc.IdentityGraph)
+}
+
+// open opens a database; it is not reached until first used, so a source that is down at
+// start does not keep the gateway from starting.
+func (a *app) open(d config.Database) (*sqlx.DB, error) {
+	db, err := sqlx.Open(config.Drivers[d.Driver], d.DSN)
+	if err != nil {
+		return nil, err
+	}
+	a.dbs = append(a.dbs, db)
+	return db, nil
+}
+
+// Close closes every database the app opened.
+func (a *app) Close() error {
+	var errs []error
+	for _, db := range a.dbs {
+		errs = append(errs, db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// newGraphQLHandler serves the schema over HTTP POST and GET.
+func newGraphQLHandler(res *resolvers.Resolver, log *slog.Logger) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.SetErrorPresenter(resolvers.PresentError(log))
+	srv.SetRecoverFunc(resolvers.Recover(log))
+	return srv
+}
+
+// routes mounts the GraphQL endpoint, GraphiQL and the health check.
+func routes(gql http.Handler, lf *loaders.Factory) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/query", lf.Middleware(gql))
+	mux.Handle("GET /{$}", playground.Handler("profilegate", "/query"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	return mux
+}

@@ -1,0 +1,86 @@
+package resolvers
+
+import (
+	"encoding/base64"
+	"strings"
+
+	"github.com/profilegate/profilegate/graph/model"
+	"github.com/profilegate/profilegate/profile"
+)
+
+// Page sizes of searchProfiles.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// page is a validated first/after pair of a Relay connection.
+type page struct {
+	first int
+	after string // profile id; "" for the first page
+}
+
+func newPage(first *int, after *string) (page, error) {
+	p := page{first: DefaultPageSize}
+	if first != nil {
+		if *first < 1 || *first > MaxPageSize {
+			return page{}, profile.Errorf(profile.CodeBadUserInput, "first must be between 1 and %d, got %d", MaxPageSize, *first)
+		}
+		p.first = *first
+	}
+	if after != nil && *after != "" {
+		id, err := decodeCursor(*after)
+		if err != nil {
+			return page{}, err
+		}
+		p.after = id
+	}
+	return p, nil
+}
+
+// connection cuts the page out of the ranked people. The cursor names the profile, so a page
+// continues after the same person even when the ranking before it changed.
+func (p page) connection(people []*profile.Profile) (*model.ProfileConnection, error) {
+	start := 0
+	if p.after != "" {
+		start = -1
+		for i, x := range people {
+			if x.ID == p.after {
+				start = i + 1
+				break
+			}
+		}
+		if start < 0 {
+			return nil, profile.Errorf(profile.CodeBadUserInput, "cursor after is no longer in the results; start again without it")
+		}
+	}
+	end := min(start+p.first, len(people))
+	c := &model.ProfileConnection{
+		Edges:      make([]*model.ProfileEdge, 0, end-start),
+		TotalCount: len(people),
+		PageInfo:   &model.PageInfo{HasNextPage: end < len(people), HasPreviousPage: start > 0},
+	}
+	for _, x := range people[start:end] {
+		c.Edges = append(c.Edges, &model.ProfileEdge{Cursor: encodeCursor(x.ID), Node: x})
+	}
+	if len(c.Edges) > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[len(c.Edges)-1].Cursor
+	}
+	return c, nil
+}
+
+const cursorPrefix = "cursor:"
+
+func encodeCursor(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + id))
+}
+
+func decodeCursor(s string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	id, ok := strings.CutPrefix(string(b), cursorPrefix)
+	if err != nil || !ok || id == "" {
+		return "", profile.Errorf(profile.CodeBadUserInput, "after is not a cursor from this connection")
+	}
+	return id, nil
+}

@@ -1,0 +1,69 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/profilegate/profilegate/profile"
+)
+
+// report adds the failures of sources to the response, beside the data they did not prevent.
+func report(ctx context.Context, errs []*profile.Error) {
+	for _, e := range errs {
+		graphql.AddError(ctx, e)
+	}
+}
+
+// fail reports the failures of sources that left a field without a value, returning the last
+// one as the field's error.
+func fail(ctx context.Context, errs []*profile.Error) error {
+	report(ctx, errs[:len(errs)-1])
+	return errs[len(errs)-1]
+}
+
+// PresentError is the one place errors become GraphQL errors: a profile.Error shows its
+// message and code (and the source it came from); errors of GraphQL itself keep gqlgen's
+// presentation; anything else is logged and shown as INTERNAL with no details.
+func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var pe *profile.Error
+		switch {
+		case errors.As(err, &pe):
+			gqlErr.Message = pe.Message
+			gqlErr.Extensions = map[string]any{"code": string(pe.Code)}
+			if pe.Source != "" {
+				gqlErr.Message = pe.Source + ": " + pe.Message
+				gqlErr.Extensions["source"] = pe.Source
+				log.WarnContext(ctx, "source failed", "source", pe.Source, "path", gqlErr.Path.String(), "err", pe.Err)
+			}
+			if pe.Code == profile.CodeInternal {
+				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+			}
+		case isGraphQLError(err):
+		default:
+			log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message = "internal error"
+			gqlErr.Extensions = map[string]any{"code": string(profile.CodeInternal)}
+		}
+		return gqlErr
+	}
+}
+
+// isGraphQLError reports whether err is one of gqlgen's own (parsing, validation, coercion).
+func isGraphQLError(err error) bool {
+	var gqlErr *gqlerror.Error
+	return errors.As(err, &gqlErr) && errors.Unwrap(gqlErr) == nil
+}
+
+// Recover turns a panic in a resolver into an INTERNAL error, logged with its value.
+func Recover(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", v)
+		return profile.Errorf(profile.CodeInternal, "internal error")
+	}
+}

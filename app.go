@@ -59,8 +59,8 @@ type app struct {
 }
 
 // newApp opens the store and the sources the configuration names and builds the handler.
-// With isDemo it first creates and seeds the demo databases.
-func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logger) (a *app, err error) {
+// With isDemo it first creates and seeds the demo databases. now is the gateway's clock.
+func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logger, now func() time.Time) (a *app, err error) {
 	a = &app{}
 	defer func() {
 		if err != nil {
@@ -93,9 +93,9 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 	dir := &profile.Directory{
 		Stitcher: profile.NewStitcher(norm, cfg.StitchOptions()),
 		Store:    a.Store,
-		Now:      func() time.Time { return time.Now().UTC() },
+		Now:      now,
 	}
-	res := &resolvers.Resolver{Directory: dir, Header: cfg.HeaderSettings(), Now: dir.Now}
+	res := &resolvers.Resolver{Directory: dir, Header: cfg.HeaderSettings(), Now: now}
 	a.Handler = routes(newGraphQLHandler(res, log), loaders.NewFactory(sources, cfg.BatchWait))
 	return a, nil
 }

@@ -54,7 +54,7 @@ func run(args []string, getenv func(string) string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	a, err := newApp(ctx, cfg, isDemo, log)
+	a, err := newApp(ctx, cfg, isDemo, log, func() time.Time { return time.Now().UTC() })
 	if err != nil {
 		return err
 	}

@@ -54,15 +54,14 @@ type Trait struct {
 	TimeSince *string
 }
 
-// Render builds the header of p; otherMatches is how many other people matched the address.
-func Render(p *profile.Profile, otherMatches int, s Settings, now time.Time) *CustomerHeader {
+// Render builds the header of p for a contact from address (normalized); otherMatches is how
+// many other people matched the address. An unidentified profile is named by its address.
+func Render(p *profile.Profile, address profile.Identifier, otherMatches int, s Settings, now time.Time) *CustomerHeader {
 	h := &CustomerHeader{Profile: p, OtherMatches: otherMatches, Name: name(p, s.NameTraits)}
 	if p.Status == profile.StatusUnidentified {
 		badge := s.BadgeLabel
 		h.Badge = &badge
-		if h.Name == NoName && len(p.Identifiers) > 0 {
-			h.Name = p.Identifiers[0].Value
-		}
+		h.Name = address.Value
 	}
 	if s.SecondaryTrait != "" {
 		h.SecondaryTrait = secondary(p, s, now)

@@ -7,6 +7,8 @@ import (
 	"github.com/profilegate/profilegate/profile"
 )
 
+var addr = profile.Identifier{Key: "phonenumber", Value: "+14155550100"}
+
 var now = time.Date(2026, 11, 29, 19, 0, 0, 0, time.UTC)
 
 func TestFormatDate(t *testing.T) {
@@ -62,7 +64,7 @@ func TestRender(t *testing.T) {
 	s := DefaultSettings()
 	t.Run("OK", func(t *testing.T) {
 		h := Render(person(profile.StatusIdentified, "first_name", " Ada ", "last_name", "Lovelace",
-			"customer_since", "2019-03-04", "profile_image_url", "https://example.com/a.png"), 1, s, now)
+			"customer_since", "2019-03-04", "profile_image_url", "https://example.com/a.png"), addr, 1, s, now)
 		if h.Name != "Ada Lovelace" || h.Badge != nil || h.OtherMatches != 1 || *h.AvatarURL != "https://example.com/a.png" {
 			t.Fatalf("header %+v", h)
 		}
@@ -72,26 +74,26 @@ func TestRender(t *testing.T) {
 		}
 	})
 	t.Run("BlankNameTraitsDropped", func(t *testing.T) {
-		if h := Render(person(profile.StatusIdentified, "first_name", "  ", "last_name", "Hopper"), 0, s, now); h.Name != "Hopper" {
+		if h := Render(person(profile.StatusIdentified, "first_name", "  ", "last_name", "Hopper"), addr, 0, s, now); h.Name != "Hopper" {
 			t.Fatalf("name %q", h.Name)
 		}
 	})
 	t.Run("NoName", func(t *testing.T) {
-		h := Render(person(profile.StatusIdentified, "customer_since", "gold member"), 0, s, now)
+		h := Render(person(profile.StatusIdentified, "customer_since", "gold member"), addr, 0, s, now)
 		if h.Name != NoName || *h.SecondaryTrait.Formatted != "gold member" || h.SecondaryTrait.TimeSince != nil || h.AvatarURL != nil {
 			t.Fatalf("header %+v %+v", h, h.SecondaryTrait)
 		}
 	})
 	t.Run("Unidentified", func(t *testing.T) {
-		h := Render(person(profile.StatusUnidentified), 0, s, now)
+		h := Render(person(profile.StatusUnidentified), addr, 0, s, now)
 		if h.Name != "+14155550100" || h.Badge == nil || *h.Badge != "New Contact" || h.SecondaryTrait.Value != nil {
 			t.Fatalf("header %+v", h)
 		}
 	})
 	t.Run("CustomSettings", func(t *testing.T) {
 		c := Settings{NameTraits: []string{"name"}, SecondaryTrait: "plan", AvatarTrait: "photo", BadgeLabel: "Unknown caller"}
-		h := Render(person(profile.StatusUnidentified, "name", "Grace", "plan", "gold"), 0, c, now)
-		if h.Name != "Grace" || *h.Badge != "Unknown caller" || h.SecondaryTrait.Label != "Plan" || *h.SecondaryTrait.Value != "gold" {
+		h := Render(person(profile.StatusUnidentified, "name", "Grace", "plan", "gold"), addr, 0, c, now)
+		if h.Name != "+14155550100" || *h.Badge != "Unknown caller" || h.SecondaryTrait.Label != "Plan" || *h.SecondaryTrait.Value != "gold" {
 			t.Fatalf("header %+v %+v", h, h.SecondaryTrait)
 		}
 	})

@@ -26,6 +26,8 @@ type Directory struct {
 
 // Identification is the one person an address is taken to belong to.
 type Identification struct {
+	// Address is the identifier the contact came from, normalized.
+	Address Identifier
 	Profile *Profile
 	// OtherMatches is how many other people the sources matched.
 	OtherMatches int
@@ -45,17 +47,17 @@ func (d *Directory) Identify(ctx context.Context, f Fetcher, raw Identifier) (*I
 	}
 	switch {
 	case m.Blocked:
-		return &Identification{Profile: transient(m.Identifier, d.Now())}, nil
+		return &Identification{Address: m.Identifier, Profile: transient(m.Identifier, d.Now())}, nil
 	case len(m.People) > 0:
-		return &Identification{Profile: m.People[0], OtherMatches: len(m.People) - 1, Errors: m.Errors}, nil
+		return &Identification{Address: m.Identifier, Profile: m.People[0], OtherMatches: len(m.People) - 1, Errors: m.Errors}, nil
 	case !m.Complete():
-		return &Identification{Errors: m.Errors}, nil
+		return &Identification{Address: m.Identifier, Errors: m.Errors}, nil
 	}
 	c, err := d.Store.RecordContact(ctx, m.Identifier, d.Now())
 	if err != nil {
 		return nil, err
 	}
-	return &Identification{Profile: c.Profile()}, nil
+	return &Identification{Address: m.Identifier, Profile: c.Profile()}, nil
 }
 
 // Search returns every person carrying raw, best first, and the recorded unidentified profile

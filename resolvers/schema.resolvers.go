@@ -25,7 +25,7 @@ func (r *queryResolver) CustomerHeader(ctx context.Context, identifier model.Ide
 		return nil, fail(ctx, id.Errors)
 	}
 	report(ctx, id.Errors)
-	return header.Render(id.Profile, id.OtherMatches, r.Header, r.Now()), nil
+	return header.Render(id.Profile, id.Address, id.OtherMatches, r.Header, r.Now()), nil
 }
 
 // SearchProfiles is the resolver for the searchProfiles field.

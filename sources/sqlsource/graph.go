@@ -93,7 +93,8 @@ func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string
 	q := fmt.Sprintf(`WITH m AS (SELECT DISTINCT %[1]s AS pid FROM %[2]s WHERE %[3]s LIMIT %[4]d)
 SELECT 'i' AS kind, x.%[1]s, x.%[5]s, x.%[6]s, %[7]s FROM %[2]s x WHERE x.%[1]s IN (SELECT pid FROM m)
 UNION ALL
-SELECT 't' AS kind, x.%[1]s, x.%[8]s, x.%[9]s, %[7]s FROM %[10]s x WHERE x.%[1]s IN (SELECT pid FROM m)`,
+SELECT 't' AS kind, x.%[1]s, x.%[8]s, x.%[9]s, %[7]s FROM %[10]s x WHERE x.%[1]s IN (SELECT pid FROM m)
+ORDER BY 1, 2, 3`,
 		g.ProfileIDColumn, g.IdentifiersTable, strings.Join(conds, " OR "), profile.MaxRecords,
 		g.TypeColumn, g.ValueColumn, ts, g.NameColumn, g.TraitValueColumn, g.TraitsTable)
 	rows, err := s.query(ctx, q, args)

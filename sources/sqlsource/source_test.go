@@ -142,7 +142,7 @@ func TestIdentityGraphLookup(t *testing.T) {
 				t.Fatalf("%d queries for one lookup, want 1", q)
 			}
 			for _, r := range recs {
-				if r.ID == "seg-ada" && fmt.Sprint(r.Traits) != "[{plan gold} {lifetime_value 1234.50}]" {
+				if r.ID == "seg-ada" && fmt.Sprint(r.Traits) != "[{lifetime_value 1234.50} {plan gold}]" {
 					t.Fatalf("traits %v", r.Traits)
 				}
 			}

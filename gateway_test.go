@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/profile"
+)
+
+func TestDemoAcceptance(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			g := startGateway(t, demoConfig(t, backend))
+			var ids []string
+			for _, kv := range [][2]string{{"email", "ada.lovelace@example.com"}, {"user_id", "u-1001"}, {"phonenumber", "415-555-0100"}} {
+				h := g.header(kv[0], kv[1])
+				if h.Name != "Ada Lovelace" || h.Profile.Status != "IDENTIFIED" || h.Badge != nil ||
+					!slices.Equal(h.Profile.Sources, []string{"crm", "warehouse"}) {
+					t.Fatalf("header by %s: %+v", kv[0], h)
+				}
+				ids = append(ids, h.Profile.ID)
+			}
+			if ids[0] != ids[1] || ids[1] != ids[2] {
+				t.Fatalf("one person, several ids: %v", ids)
+			}
+			var out struct {
+				SearchProfiles struct {
+					TotalCount int
+					Edges      []struct{ Node profileJSON }
+				}
+			}
+			g.post(`{ searchProfiles(identifier: {key: "phonenumber", value: "+14155550199"}) { totalCount edges { node { id status sources } } } }`, nil).decode(t, &out)
+			if out.SearchProfiles.TotalCount != 2 || out.SearchProfiles.Edges[0].Node.ID == out.SearchProfiles.Edges[1].Node.ID {
+				t.Fatalf("family phone search: %+v", out)
+			}
+		})
+	}
+}
+
+// TestBatching counts the queries each source receives: every lookup of one round, across
+// aliases and identifiers, must be one query per source.
+func TestBatching(t *testing.T) {
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	queries := func() []int64 {
+		var q []int64
+		for _, s := range g.app.Sources {
+			q = append(q, s.Queries())
+		}
+		return q
+	}
+	t.Run("NoMatches", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range 12 {
+			fmt.Fprintf(&b, `h%d: searchProfiles(identifier: {key: "email", value: "nobody%d@example.com"}) { totalCount }`+"\n", i, i)
+		}
+		b.WriteString("}")
+		before := queries()
+		var out map[string]struct{ TotalCount int }
+		g.post(b.String(), nil).decode(t, &out)
+		after := queries()
+		for i := range before {
+			if d := after[i] - before[i]; d != 1 {
+				t.Errorf("source %s: %d queries for 12 aliases in one round, want 1", g.app.Sources[i].Name(), d)
+			}
+		}
+	})
+	t.Run("WithStitching", func(t *testing.T) {
+		before := queries()
+		var out map[string]header
+		g.post(`{
+			a: customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name }
+			b: customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name }
+			c: customerHeader(identifier: {key: "phonenumber", value: "+14155550199"}) { name }
+			d: customerHeader(identifier: {key: "anonymous_id", value: "anon-42"}) { name }
+			e: customerHeader(identifier: {key: "email", value: "linus@example.com"}) { name }
+			f: customerHeader(identifier: {key: "email", value: "katherine@example.com"}) { name }
+		}`, nil).decode(t, &out)
+		after := queries()
+		rounds := int64(g.cfg.StitchDepth + 1)
+		for i := range before {
+			if d := after[i] - before[i]; d > rounds {
+				t.Errorf("source %s: %d queries for 6 aliases, want at most one per round (%d)", g.app.Sources[i].Name(), d, rounds)
+			}
+		}
+		if out["a"].Name != "Ada Lovelace" || out["d"].Name != "Ada Lovelace" || out["e"].Name != "Linus Torvalds" {
+			t.Fatalf("answers %+v", out)
+		}
+	})
+}
+
+// TestConcurrentFirstContacts sends many first contacts from one address at once: they must
+// all get the same profile, recorded once.
+func TestConcurrentFirstContacts(t *testing.T) {
+	const callers = 50
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			g := startGateway(t, demoConfig(t, backend))
+			ids := make([]string, callers)
+			var wg sync.WaitGroup
+			for i := range callers {
+				wg.Go(func() {
+					resp := g.post(headerQuery, map[string]any{"key": "phonenumber", "value": "(646) 555-0123"})
+					var out struct{ CustomerHeader header }
+					if len(resp.Errors) == 0 && resp.Data != nil {
+						resp.decode(t, &out)
+					}
+					ids[i] = out.CustomerHeader.Profile.ID
+				})
+			}
+			wg.Wait()
+			for _, id := range ids {
+				if id == "" || id != ids[0] {
+					t.Fatalf("ids %v: want one profile for every caller", ids)
+				}
+			}
+			c, err := g.app.Store.FindContact(context.Background(), profile.Identifier{Key: "phonenumber", Value: "+16465550123"})
+			if err != nil || c == nil || c.ContactCount != callers {
+				t.Fatalf("record %+v, %v; want one record with %d contacts", c, err, callers)
+			}
+		})
+	}
+}
+
+// TestSourceDown runs the gateway with its CRM unreachable: a known customer is never shown as
+// a new contact, and what the warehouse knows still comes back.
+func TestSourceDown(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	startGateway(t, cfg) // seeds the warehouse
+	cfg.Sources[0].Database = config.Database{Driver: "postgres", DSN: "postgres://nobody@127.0.0.1:1/crm?sslmode=disable&connect_timeout=2"}
+	g := startGatewayWith(t, cfg, false)
+
+	resp := g.post(headerQuery, map[string]any{"key": "email", "value": "ada.lovelace@example.com"})
+	if len(resp.Errors) != 1 || resp.codes()[0] != "SOURCE_UNAVAILABLE" || resp.Errors[0].Extensions["source"] != "crm" || string(resp.Data) != "null" {
+		t.Fatalf("header while the CRM is down: %s", resp.raw)
+	}
+	resp = g.post(headerQuery, map[string]any{"key": "user_id", "value": "u-1001"})
+	var out struct{ CustomerHeader header }
+	if err := jsonUnmarshal(resp.Data, &out); err != nil || out.CustomerHeader.Profile.Status != "IDENTIFIED" ||
+		!slices.Equal(out.CustomerHeader.Profile.Sources, []string{"warehouse"}) || !slices.Equal(resp.codes(), []string{"SOURCE_UNAVAILABLE"}) {
+		t.Fatalf("partial answer while the CRM is down: %s", resp.raw)
+	}
+	resp = g.post(headerQuery, map[string]any{"key": "phonenumber", "value": "(646) 555-0199"})
+	if !slices.Equal(resp.codes(), []string{"SOURCE_UNAVAILABLE"}) || string(resp.Data) != "null" {
+		t.Fatalf("unknown address while the CRM is down: %s", resp.raw)
+	}
+	for _, id := range []profile.Identifier{{Key: "email", Value: "ada.lovelace@example.com"}, {Key: "phonenumber", Value: "+16465550199"}} {
+		if c, err := g.app.Store.FindContact(context.Background(), id); err != nil || c != nil {
+			t.Fatalf("an unidentified profile was recorded for %v while a source was down: %+v %v", id, c, err)
+		}
+	}
+}
+
+// TestUnidentifiedBecomesIdentified follows an address from its first contact to the day the
+// CRM holds it.
+func TestUnidentifiedBecomesIdentified(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			cfg := demoConfig(t, backend)
+			g := startGateway(t, cfg)
+			first := g.header("email", "New.Customer@Example.com")
+			again := g.header("email", "new.customer@example.com")
+			if first.Profile.Status != "UNIDENTIFIED" || *first.Badge != "New Contact" || first.Name != "new.customer@example.com" ||
+				again.Profile.ID != first.Profile.ID || again.Profile.ContactCount != 2 {
+				t.Fatalf("first %+v, again %+v", first, again)
+			}
+			var found struct {
+				SearchProfiles struct{ Edges []struct{ Node profileJSON } }
+			}
+			g.post(`{ searchProfiles(identifier: {key: "email", value: "new.customer@example.com"}) { edges { node { id status } } } }`, nil).decode(t, &found)
+			if e := found.SearchProfiles.Edges; len(e) != 1 || e[0].Node.ID != first.Profile.ID {
+				t.Fatalf("search does not find the recorded profile: %+v", found)
+			}
+
+			crm := cfg.Sources[0].Database
+			db := sqlx.MustOpen(config.Drivers[crm.Driver], crm.DSN)
+			defer db.Close()
+			db.MustExec(db.Rebind(`INSERT INTO contacts (id, first_name, last_name, email, customer_since, updated_at) VALUES (?, ?, ?, ?, ?, ?)`),
+				"c-9", "Nina", "Newman", "NEW.customer@example.com", "2026-11-29", "2026-11-29T12:00:00Z")
+
+			now := g.header("email", "new.customer@example.com")
+			if now.Profile.Status != "IDENTIFIED" || now.Name != "Nina Newman" || now.Badge != nil {
+				t.Fatalf("after the CRM holds the address: %+v", now)
+			}
+			var byID struct{ Profile *profileJSON }
+			g.post(`query($id: ID!) { profile(id: $id) { id status } }`, map[string]any{"id": first.Profile.ID}).decode(t, &byID)
+			if byID.Profile == nil || byID.Profile.ID != now.Profile.ID || byID.Profile.Status != "IDENTIFIED" {
+				t.Fatalf("profile(old unidentified id) = %+v, want the identified profile %s", byID.Profile, now.Profile.ID)
+			}
+		})
+	}
+}
+
+func TestBlockedCaller(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	g := startGateway(t, cfg)
+	crm := cfg.Sources[0].Database
+	db := sqlx.MustOpen(config.Drivers[crm.Driver], crm.DSN)
+	defer db.Close()
+	db.MustExec(`INSERT INTO contacts (id, first_name, email, phone) VALUES ('c-0', 'Placeholder', 'p@example.com', '000-000-0000')`)
+
+	a, b := g.header("phonenumber", "Restricted"), g.header("phonenumber", "Restricted")
+	if a.Profile.Status != "UNIDENTIFIED" || a.Badge == nil || !strings.HasPrefix(a.Profile.ID, "tmp_") || a.Profile.ID == b.Profile.ID {
+		t.Fatalf("withheld caller ids: %+v / %+v; want unidentified headers that share nothing", a, b)
+	}
+	zero := g.header("phonenumber", "(000) 000-0000")
+	if zero.Profile.Status != "UNIDENTIFIED" || zero.Name == "Placeholder" {
+		t.Fatalf("all-zero number matched a record: %+v", zero)
+	}
+	var n int
+	if err := sqlx.Get(dbOf(t, cfg.StoreDatabase()), &n, `SELECT COUNT(*) FROM unidentified_contacts`); err != nil || n != 0 {
+		t.Fatalf("%d unidentified profiles recorded for blocked values (%v)", n, err)
+	}
+}
+
+// TestStableIDs runs two gateways over one database, as replicas or a restart do: a person and
+// an unidentified contact have the same id on both, and the contact count is shared.
+func TestStableIDs(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			cfg := demoConfig(t, backend)
+			one := startGateway(t, cfg)
+			a1, n1 := one.header("email", "ada.lovelace@example.com"), one.header("phonenumber", "212-555-0177")
+			one.srv.Close()
+			one.app.Close()
+			two := startGateway(t, cfg)
+			a2, n2 := two.header("phonenumber", "+1 415 555 0100"), two.header("phonenumber", "+12125550177")
+			if a1.Profile.ID != a2.Profile.ID || n1.Profile.ID != n2.Profile.ID || n2.Profile.ContactCount != 2 {
+				t.Fatalf("ids differ across gateways: %s/%s, %s/%s (count %d)", a1.Profile.ID, a2.Profile.ID, n1.Profile.ID, n2.Profile.ID, n2.Profile.ContactCount)
+			}
+		})
+	}
+}
+
+func TestHTTP(t *testing.T) {
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	q := url.Values{"query": {`{ customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name } }`}}
+	resp, err := http.Get(g.srv.URL + "/query?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ CustomerHeader header }
+	readResponse(t, resp).decode(t, &out)
+	if out.CustomerHeader.Name != "Ada Lovelace" {
+		t.Fatalf("GET: %+v", out)
+	}
+	for path, want := range map[string]string{"/healthz": "ok", "/": "<html"} {
+		resp, err := http.Get(g.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, resp)
+		if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(body), want) {
+			t.Errorf("GET %s: %d %.80s", path, resp.StatusCode, body)
+		}
+	}
+	for name, body := range map[string]string{
+		"invalid JSON":     `{"query": `,
+		"wrong type":       `{"query": "query($v: String!) { customerHeader(identifier: {key: \"email\", value: $v}) { name } }", "variables": {"v": 42}}`,
+		"unknown field":    `{"query": "{ customerHeader(identifier: {key: \"email\", value: \"a@b.co\"}) { nope } }"}`,
+		"unknown argument": `{"query": "{ customerHeader(identifier: {key: \"email\", value: \"a@b.co\", extra: 1}) { name } }"}`,
+	} {
+		r := g.send([]byte(body))
+		if r.status >= 500 || len(r.Errors) == 0 {
+			t.Errorf("%s: status %d, body %s; want a client error", name, r.status, r.raw)
+		}
+	}
+}

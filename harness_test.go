@@ -54,6 +54,17 @@ func startGateway(t *testing.T, cfg *config.Config) *gateway {
 	return startGatewayWith(t, cfg, true)
 }
 
+// startBenchGateway wires a gateway for a benchmark and returns its handler.
+func startBenchGateway(b *testing.B, cfg *config.Config) http.Handler {
+	b.Helper()
+	a, err := newApp(context.Background(), cfg, true, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return testNow })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close() })
+	return a.Handler
+}
+
 // startGatewayWith wires and serves a gateway for cfg, seeding the demo data when seed is set.
 func startGatewayWith(t *testing.T, cfg *config.Config, seed bool) *gateway {
 	t.Helper()

@@ -6,6 +6,8 @@
 //	go run . --config profilegate.yaml
 package main
 
+//go:generate go run github.com/99designs/gqlgen generate
+
 import (
 	"context"
 	"errors"

@@ -30,7 +30,8 @@ type Config struct {
 	StitchDepth int `yaml:"stitch_depth"`
 	// Timeout is the per-source timeout where a source sets none.
 	Timeout time.Duration `yaml:"timeout"`
-	// BatchWait is how long a source's loader collects lookups into one batch.
+	// BatchWait bounds how long a source's loader waits for the lookups of an operation's other
+	// root fields to join a batch; a batch that has them all goes at once.
 	BatchWait time.Duration `yaml:"batch_wait"`
 	// IDPriority orders identifier keys for profile ids; "custom" stands for custom keys.
 	IDPriority []string `yaml:"id_priority"`
@@ -107,7 +108,7 @@ func Default() *Config {
 		DefaultRegion: "US",
 		StitchDepth:   profile.DefaultDepth,
 		Timeout:       2 * time.Second,
-		BatchWait:     time.Millisecond,
+		BatchWait:     2 * time.Millisecond,
 		IDPriority:    slices.Clone(profile.DefaultIDPriority),
 		Header: Header{
 			NameTraits:     h.NameTraits,
@@ -161,7 +162,7 @@ func SourceDSNEnv(name string) string {
 // StoreDatabase returns the store's database, defaulting to a SQLite file in DataDir.
 func (c *Config) StoreDatabase() Database {
 	if c.Store.DSN == "" && c.Store.Driver == "sqlite" {
-		return Database{Driver: "sqlite", DSN: "file:" + filepath.Join(c.DataDir, "profilegate.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"}
+		return Database{Driver: "sqlite", DSN: "file:" + filepath.Join(c.DataDir, "profilegate.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"}
 	}
 	return c.Store
 }

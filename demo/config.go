@@ -23,5 +23,5 @@ func Config(dataDir string) *config.Config {
 // SQLiteDSN is the DSN profilegate opens SQLite files with: WAL, so lookups never wait on a
 // writer, and a busy timeout, so concurrent writers queue instead of failing.
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 }

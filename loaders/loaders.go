@@ -1,15 +1,24 @@
 // Package loaders gives each request one batching dataloader per profile source, so that every
 // lookup a request makes against a source in one round (across aliases and identifiers) is one
 // query. Loaders are made per request by Middleware and reached with For.
+//
+// A loader's key is one Fetch: the whole set of identifiers one resolution asks of a source in
+// one round. One Fetch is therefore never split across batches, and the batch function joins
+// the Fetches of concurrent root fields into one lookup.
 package loaders
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/profilegate/profilegate/profile"
@@ -17,7 +26,7 @@ import (
 
 var _ profile.Fetcher = (*Loaders)(nil)
 
-type loader = dataloader.Loader[profile.Identifier, []profile.Record]
+type loader = dataloader.Loader[string, []profile.Record]
 
 // Source is a profile source and the time one lookup against it may take.
 type Source struct {
@@ -39,16 +48,52 @@ func NewFactory(sources []Source, wait time.Duration) *Factory {
 
 // Loaders are one request's loaders, one per source.
 type Loaders struct {
+	factory  *Factory
+	once     sync.Once
 	bySource map[string]*loader
 }
 
-// New returns fresh loaders, with empty caches.
+// New returns fresh loaders, with empty caches. They are built at the first lookup, when the
+// operation is known.
 func (f *Factory) New() *Loaders {
-	l := &Loaders{bySource: make(map[string]*loader, len(f.sources))}
-	for _, s := range f.sources {
-		l.bySource[s.Name()] = dataloader.NewBatchedLoader(batch(s), dataloader.WithWait[profile.Identifier, []profile.Record](f.wait))
+	return &Loaders{factory: f}
+}
+
+// build makes the loaders. gqlgen resolves an operation's root fields concurrently, so a
+// batch gathers their lookups: it goes as soon as every root field has asked (the first round),
+// or when the wait ends (later rounds, where some fields may be done). An operation with one
+// root field has nothing to gather, and its batches go at once.
+func (l *Loaders) build(ctx context.Context) {
+	roots := rootFields(ctx)
+	opts := []dataloader.Option[string, []profile.Record]{dataloader.WithWait[string, []profile.Record](l.factory.wait)}
+	switch {
+	case roots == 1:
+		opts = []dataloader.Option[string, []profile.Record]{dataloader.WithWait[string, []profile.Record](0)}
+	case roots > 1:
+		opts = append(opts, dataloader.WithBatchCapacity[string, []profile.Record](roots))
 	}
-	return l
+	l.bySource = make(map[string]*loader, len(l.factory.sources))
+	for _, s := range l.factory.sources {
+		l.bySource[s.Name()] = dataloader.NewBatchedLoader(batch(s), opts...)
+	}
+}
+
+// rootFields counts the operation's root fields; 0 when the operation is unknown.
+func rootFields(ctx context.Context) int {
+	if !graphql.HasOperationContext(ctx) {
+		return 0
+	}
+	op := graphql.GetOperationContext(ctx)
+	if op.Operation == nil {
+		return 0
+	}
+	n := 0
+	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, nil) {
+		if !strings.HasPrefix(f.Name, "__") {
+			n++
+		}
+	}
+	return n
 }
 
 type ctxKey struct{}
@@ -66,54 +111,49 @@ func For(ctx context.Context) *Loaders {
 	return l
 }
 
-// Fetch returns the records of source carrying any of ids. Every id is queued before any is
-// awaited, so one call is always one batch.
+// Fetch returns the records of source carrying any of ids.
 func (l *Loaders) Fetch(ctx context.Context, source string, ids []profile.Identifier) ([]profile.Record, error) {
+	l.once.Do(func() { l.build(ctx) })
 	ld, ok := l.bySource[source]
 	if !ok {
 		return nil, fmt.Errorf("loaders: no source %q", source)
 	}
-	thunks := make([]dataloader.Thunk[[]profile.Record], len(ids))
-	for i, id := range ids {
-		thunks[i] = ld.Load(ctx, id)
+	key, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
 	}
-	var out []profile.Record
-	seen := map[string]bool{}
-	for _, th := range thunks {
-		recs, err := th()
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range recs {
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				out = append(out, r)
-			}
-		}
-	}
-	return out, nil
+	return ld.Load(ctx, string(key))()
 }
 
-// batch looks a batch of identifiers up in one call and hands each identifier the records
-// carrying it. It sets its own deadline: dataloader passes the first caller's context, whose
-// cancellation must not fail the other callers of the batch.
-func batch(s Source) dataloader.BatchFunc[profile.Identifier, []profile.Record] {
-	return func(ctx context.Context, ids []profile.Identifier) []*dataloader.Result[[]profile.Record] {
+// batch looks the identifiers of a batch of Fetches up in one call and hands each Fetch the
+// records carrying any of its identifiers. It sets its own deadline: dataloader passes the
+// first caller's context, whose cancellation must not fail the other callers of the batch.
+func batch(s Source) dataloader.BatchFunc[string, []profile.Record] {
+	return func(ctx context.Context, keys []string) []*dataloader.Result[[]profile.Record] {
+		results := make([]*dataloader.Result[[]profile.Record], len(keys))
+		fetches := make([][]profile.Identifier, len(keys))
+		var all []profile.Identifier
+		seen := map[profile.Identifier]bool{}
+		for i, k := range keys {
+			_ = json.Unmarshal([]byte(k), &fetches[i]) // keys are made by Fetch
+			for _, id := range fetches[i] {
+				if !seen[id] {
+					seen[id] = true
+					all = append(all, id)
+				}
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Timeout)
 		defer cancel()
-		results := make([]*dataloader.Result[[]profile.Record], len(ids))
-		recs, err := s.Lookup(ctx, ids)
-		if err != nil {
-			e := sourceError(s, err)
-			for i := range results {
-				results[i] = &dataloader.Result[[]profile.Record]{Error: e}
+		recs, err := s.Lookup(ctx, all)
+		for i, ids := range fetches {
+			if err != nil {
+				results[i] = &dataloader.Result[[]profile.Record]{Error: sourceError(s, err)}
+				continue
 			}
-			return results
-		}
-		for i, id := range ids {
 			var matched []profile.Record
 			for _, r := range recs {
-				if r.Has(id) {
+				if slices.ContainsFunc(ids, r.Has) {
 					matched = append(matched, r)
 				}
 			}

@@ -3,8 +3,6 @@
 // data they did not prevent.
 package resolvers
 
-//go:generate go run github.com/99designs/gqlgen generate --config ../gqlgen.yml
-
 import (
 	"time"
 

@@ -134,7 +134,7 @@ func TestIdentityGraphLookup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := "seg-ada{user_id:u-1001,phonenumber:+14155550100,anonymous_id:anon-42} seg-linus{user_id:u-1002,email:linus@example.com}"
+			want := "seg-ada{anonymous_id:anon-42,phonenumber:+14155550100,user_id:u-1001} seg-linus{email:linus@example.com,user_id:u-1002}"
 			if got := summary(recs); got != want {
 				t.Fatalf("got %s\nwant %s", got, want)
 			}

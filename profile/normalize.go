@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -156,16 +157,26 @@ func (n *Normalizer) Blocked(id Identifier) bool {
 	return false
 }
 
+// blockedPhone reports whether a normalized number is withheld or a placeholder: its national
+// number is one digit repeated (0000000000, 1111111111). It reads the E.164 text directly —
+// this runs for every identifier a resolution meets, where parsing would dominate its cost.
 func blockedPhone(v string) bool {
 	if withheld[v] {
 		return true
 	}
-	num, err := phonenumbers.Parse(v, "")
-	if err != nil {
+	digits, ok := strings.CutPrefix(v, "+")
+	if !ok || len(digits) < 2 {
 		return true
 	}
-	national := phonenumbers.GetNationalSignificantNumber(num)
-	return national == "" || strings.Count(national, national[:1]) == len(national)
+	for cc := 1; cc <= 3 && cc < len(digits); cc++ {
+		code, err := strconv.Atoi(digits[:cc])
+		if err != nil || phonenumbers.GetRegionCodeForCountryCode(code) == phonenumbers.UNKNOWN_REGION {
+			continue
+		}
+		national := digits[cc:]
+		return strings.Count(national, national[:1]) == len(national)
+	}
+	return true
 }
 
 // keyRank orders identifier keys by a priority list in which "custom" stands for every key

@@ -274,13 +274,25 @@ func (s *Stitcher) label(key string) string {
 	return Label(key)
 }
 
-// compareRank orders people best first: more sources, then known customers (a user_id or a
-// system-of-record entry), then most recently updated; the id breaks ties so the order is stable.
+// compareRank orders people best first: more sources, then has a user_id, then a known
+// customer (a system-of-record entry) before an unidentified one, then most recently updated;
+// the id breaks ties so the order is stable. Known customers come before anonymous records so
+// that a header never shows "New Contact" while a known customer matched.
 func compareRank(a, b *Profile) int {
+	_, ua := a.Identifier(KeyUserID)
+	_, ub := b.Identifier(KeyUserID)
 	return cmp.Or(
 		cmp.Compare(len(b.Sources), len(a.Sources)),
+		boolRank(ub)-boolRank(ua),
 		cmp.Compare(a.Status, b.Status), // IDENTIFIED sorts before UNIDENTIFIED
 		b.UpdatedAt.Compare(a.UpdatedAt),
 		cmp.Compare(a.ID, b.ID),
 	)
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

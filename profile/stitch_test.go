@@ -184,7 +184,7 @@ func TestMatchStatusAndRanking(t *testing.T) {
 	for _, p := range m.People {
 		order = append(order, p.Identifiers[0].Value)
 	}
-	want := "z@example.com u-2 +14155550123 +14155550123"
+	want := "u-2 z@example.com +14155550123 +14155550123"
 	if strings.Join(order, " ") != want {
 		t.Fatalf("order %v, want %v", order, want)
 	}

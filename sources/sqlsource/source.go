@@ -75,16 +75,25 @@ type stmtCache struct {
 	stmts map[string]*sqlx.Stmt
 }
 
-// get returns the prepared statement for q, or nil when the cache is full.
+// get returns the prepared statement for q, or nil when the cache is full. It prepares outside
+// the lock, so a source slow to prepare holds up only the lookups that need that statement.
 func (c *stmtCache) get(ctx context.Context, db *sqlx.DB, q string) (*sqlx.Stmt, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.stmts[q]; ok || len(c.stmts) >= maxStmts {
+	st, ok := c.stmts[q]
+	full := len(c.stmts) >= maxStmts
+	c.mu.Unlock()
+	if ok || full {
 		return st, nil
 	}
 	st, err := db.PreparexContext(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.stmts[q]; ok {
+		st.Close()
+		return prev, nil
 	}
 	if c.stmts == nil {
 		c.stmts = map[string]*sqlx.Stmt{}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,25 +30,23 @@ import (
 	"github.com/profilegate/profilegate/store"
 )
 
-// loadConfig reads the configuration file, or builds the demo's when none is given.
+// loadConfig reads the configuration file, or builds the demo's when none is given; flags and
+// their environment variables override the file.
 func loadConfig(opts options, getenv func(string) string) (cfg *config.Config, isDemo bool, err error) {
-	if opts.configPath == "" {
-		dir := opts.dataDir
-		if dir == "" {
-			dir = config.Default().DataDir
+	if opts.configPath != "" {
+		if cfg, err = config.Load(opts.configPath, getenv); err != nil {
+			return nil, false, err
 		}
-		cfg, isDemo = demo.Config(dir), true
+	} else {
+		cfg, isDemo = demo.Config(cmp.Or(opts.dataDir, config.Default().DataDir)), true
 		cfg.ApplyEnv(getenv)
-	} else if cfg, err = config.Load(opts.configPath, getenv); err != nil {
-		return nil, false, err
 	}
-	if opts.addr != "" {
-		cfg.Addr = opts.addr
+	cfg.Addr = cmp.Or(opts.addr, cfg.Addr)
+	cfg.DataDir = cmp.Or(opts.dataDir, cfg.DataDir)
+	if isDemo {
+		err = cfg.Validate()
 	}
-	if opts.dataDir != "" {
-		cfg.DataDir = opts.dataDir
-	}
-	return cfg, isDemo, cfg.Validate()
+	return cfg, isDemo, err
 }
 
 // app is the wired gateway.

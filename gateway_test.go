@@ -294,3 +294,37 @@ func TestHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceTimeout holds a lock on the CRM's table in a real PostgreSQL, so the CRM does not
+// answer: the lookup gives up at the CRM's timeout, the warehouse's answer still comes back,
+// and no unidentified profile is made.
+func TestSourceTimeout(t *testing.T) {
+	cfg := demoConfig(t, "postgres")
+	cfg.Sources[0].Timeout = 300 * time.Millisecond
+	g := startGateway(t, cfg)
+	g.header("email", "katherine@example.com") // the CRM answers while nobody holds its table
+
+	db := dbOf(t, cfg.Sources[0].Database)
+	tx := db.MustBegin()
+	tx.MustExec(`LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE`)
+
+	resp := g.post(headerQuery, map[string]any{"key": "user_id", "value": "u-1001"})
+	var out struct{ CustomerHeader header }
+	if err := jsonUnmarshal(resp.Data, &out); err != nil || !slices.Equal(out.CustomerHeader.Profile.Sources, []string{"warehouse"}) ||
+		len(resp.Errors) != 1 || resp.Errors[0].Extensions["source"] != "crm" || !strings.Contains(resp.Errors[0].Message, "did not answer within 300ms") {
+		t.Fatalf("answer while the CRM hangs: %s", resp.raw)
+	}
+	resp = g.post(headerQuery, map[string]any{"key": "email", "value": "katherine@example.com"})
+	if !slices.Equal(resp.codes(), []string{"SOURCE_UNAVAILABLE"}) || string(resp.Data) != "null" {
+		t.Fatalf("a known customer while the CRM hangs: %s", resp.raw)
+	}
+	if c, err := g.app.Store.FindContact(context.Background(), profile.Identifier{Key: "email", Value: "katherine@example.com"}); err != nil || c != nil {
+		t.Fatalf("recorded %+v (%v) while the CRM hung", c, err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if h := g.header("email", "katherine@example.com"); h.Name != "Katherine Johnson" || h.Profile.Status != "IDENTIFIED" {
+		t.Fatalf("after the CRM recovered: %+v", h)
+	}
+}

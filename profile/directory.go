@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"time"
 )
 
@@ -80,6 +81,9 @@ func (d *Directory) Search(ctx context.Context, f Fetcher, raw Identifier) ([]*P
 // ByID resolves a profile id: the person whose id it is, or, for the id of an unidentified
 // contact that a source now knows, the identified person. Nil when nobody is known by it.
 func (d *Directory) ByID(ctx context.Context, f Fetcher, id string) (*Profile, []*Error, error) {
+	if strings.HasPrefix(id, transientPrefix) {
+		return nil, nil, nil // a blocked contact's one-off profile is never kept
+	}
 	ident, err := ParseProfileID(id)
 	if err != nil {
 		return nil, nil, err
@@ -106,11 +110,14 @@ func (d *Directory) ByID(ctx context.Context, f Fetcher, id string) (*Profile, [
 	return c.Profile(), nil, nil
 }
 
+// transientPrefix marks the ids of profiles that are never kept.
+const transientPrefix = "tmp_"
+
 // transient is the unidentified profile of a blocked address: it gets a one-off id, so that
 // two withheld callers never share a profile.
 func transient(id Identifier, at time.Time) *Profile {
 	c := &UnidentifiedContact{Identifier: id, FirstSeen: at, LastSeen: at, ContactCount: 1}
 	p := c.Profile()
-	p.ID = "tmp_" + rand.Text()
+	p.ID = transientPrefix + rand.Text()
 	return p
 }

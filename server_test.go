@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestZeroConfigBinary builds profilegate and runs it as `go run .` does, with no
+// configuration: it seeds the demo, says where it listens and how to query it, answers, and
+// stops cleanly on SIGTERM.
+func TestZeroConfigBinary(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "profilegate")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--data-dir", filepath.Join(dir, "data"))
+	cmd.Env = append(os.Environ(), "PROFILEGATE_ADDR="+addr)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	var printed strings.Builder
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() && !strings.Contains(printed.String(), "curl -s") {
+		printed.WriteString(lines.Text() + "\n")
+	}
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	for _, want := range []string{"http://" + addr + "/query", "customerHeader", "demo=true"} {
+		if !strings.Contains(printed.String(), want) {
+			t.Fatalf("start-up output lacks %q:\n%s", want, printed.String())
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	body := strings.NewReader(`{"query": "{ customerHeader(identifier: {key: \"phonenumber\", value: \"415-555-0100\"}) { name } }"}`)
+	resp, err = http.Post("http://"+addr+"/query", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, resp); !strings.Contains(got, "Ada Lovelace") {
+		t.Fatalf("demo answer: %s", got)
+	}
+	for _, f := range []string{"crm.db", "warehouse.db", "profilegate.db"} {
+		if _, err := os.Stat(filepath.Join(dir, "data", f)); err != nil {
+			t.Errorf("demo database %s: %v", f, err)
+		}
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("did not stop after SIGTERM")
+	}
+}
+
+func TestLoadConfigPrecedence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte(`
+addr: 127.0.0.1:7000
+sources:
+  - name: crm
+    driver: sqlite
+    dsn: file:crm.db
+    records: {table: contacts, id_column: id, identifiers: [{column: email, key: email}]}
+`), 0o644)
+	env := map[string]string{"PROFILEGATE_CONFIG": path, "PROFILEGATE_ADDR": "127.0.0.1:7001", "PROFILEGATE_SOURCE_CRM_DSN": "file:other.db"}
+	getenv := func(k string) string { return env[k] }
+
+	opts, err := parseOptions([]string{"--data-dir", "/srv/pg"}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, isDemo, err := loadConfig(opts, getenv)
+	if err != nil || isDemo {
+		t.Fatalf("loadConfig: demo=%v %v", isDemo, err)
+	}
+	if cfg.Addr != "127.0.0.1:7001" || cfg.DataDir != "/srv/pg" || cfg.Sources[0].DSN != "file:other.db" {
+		t.Fatalf("addr %s, data dir %s, dsn %s: want the environment and flags to win", cfg.Addr, cfg.DataDir, cfg.Sources[0].DSN)
+	}
+	opts, _ = parseOptions([]string{"--addr", "127.0.0.1:7002"}, getenv)
+	if cfg, _, _ := loadConfig(opts, getenv); cfg.Addr != "127.0.0.1:7002" {
+		t.Fatalf("flag --addr lost to the environment: %s", cfg.Addr)
+	}
+	env["PROFILEGATE_CONFIG"] = ""
+	opts, _ = parseOptions(nil, getenv)
+	if cfg, isDemo, err := loadConfig(opts, getenv); err != nil || !isDemo || len(cfg.Sources) != 2 {
+		t.Fatalf("no configuration should run the demo: %v %v", isDemo, err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

@@ -54,6 +54,7 @@ type app struct {
 	Handler http.Handler
 	Store   *store.Store
 	Sources []*sqlsource.Source
+	storeDB *sqlx.DB
 	dbs     []*sqlx.DB
 }
 
@@ -66,18 +67,19 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 			a.Close()
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, err
+	if isDemo || cfg.Store.DSN == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	norm, err := cfg.Normalizer()
 	if err != nil {
 		return nil, err
 	}
-	storeDB, err := a.open(cfg.StoreDatabase())
-	if err != nil {
+	if a.storeDB, err = a.open(cfg.StoreDatabase()); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	if a.Store, err = store.New(ctx, storeDB); err != nil {
+	if a.Store, err = store.New(ctx, a.storeDB); err != nil {
 		return nil, err
 	}
 	var sources []loaders.Source

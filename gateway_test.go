@@ -328,3 +328,17 @@ func TestSourceTimeout(t *testing.T) {
 		t.Fatalf("after the CRM recovered: %+v", h)
 	}
 }
+
+// TestInternalErrorsHideDetails breaks the gateway's own store: the client gets INTERNAL and
+// nothing about the database.
+func TestInternalErrorsHideDetails(t *testing.T) {
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	g.app.storeDB.Close()
+	resp := g.post(headerQuery, map[string]any{"key": "phonenumber", "value": "(646) 555-0111"})
+	if !slices.Equal(resp.codes(), []string{"INTERNAL"}) || resp.Errors[0].Message != "internal error" || resp.status >= 500 {
+		t.Fatalf("store failure: %d %s", resp.status, resp.raw)
+	}
+	if h := g.header("user_id", "u-1001"); h.Name != "Ada Lovelace" {
+		t.Fatalf("lookups that need no store must still answer: %+v", h)
+	}
+}

@@ -75,9 +75,6 @@ func (n *Normalizer) Normalization(key string) (Normalization, bool) {
 	return norm, ok
 }
 
-// Region returns the default region for phone numbers.
-func (n *Normalizer) Region() string { return n.region }
-
 // Normalize checks id's key and brings its value to canonical form. A withheld caller id
 // ("Anonymous", "Restricted", ...) is not an error: it normalizes to its lower-cased word,
 // which Blocked reports as blocked.

@@ -53,9 +53,6 @@ func NewStitcher(norm *Normalizer, opts Options) *Stitcher {
 	return s
 }
 
-// Normalizer returns the normalizer the stitcher matches with.
-func (s *Stitcher) Normalizer() *Normalizer { return s.norm }
-
 // Match is what the sources know about one identifier.
 type Match struct {
 	// Identifier is the searched identifier, normalized.

@@ -162,9 +162,17 @@ func SourceDSNEnv(name string) string {
 // StoreDatabase returns the store's database, defaulting to a SQLite file in DataDir.
 func (c *Config) StoreDatabase() Database {
 	if c.Store.DSN == "" && c.Store.Driver == "sqlite" {
-		return Database{Driver: "sqlite", DSN: "file:" + filepath.Join(c.DataDir, "profilegate.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"}
+		return Database{Driver: "sqlite", DSN: SQLiteDSN(filepath.Join(c.DataDir, "profilegate.db"))}
 	}
 	return c.Store
+}
+
+// SQLiteDSN is the DSN profilegate opens its own SQLite files with: WAL, so lookups never
+// wait on a writer; a busy timeout, so concurrent writers queue instead of failing; and
+// synchronous=NORMAL, which in WAL mode keeps the file consistent and spares an fsync per
+// recorded contact.
+func SQLiteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 }
 
 var sourceName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)

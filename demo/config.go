@@ -13,15 +13,9 @@ func Config(dataDir string) *config.Config {
 	c.DataDir = dataDir
 	crm, wh := CRMTable(), WarehouseGraph()
 	c.Sources = []config.Source{
-		{Name: "crm", Database: config.Database{Driver: "sqlite", DSN: SQLiteDSN(filepath.Join(dataDir, "crm.db"))}, SystemOfRecord: true, Records: &crm},
-		{Name: "warehouse", Database: config.Database{Driver: "sqlite", DSN: SQLiteDSN(filepath.Join(dataDir, "warehouse.db"))}, IdentityGraph: &wh},
+		{Name: "crm", Database: config.Database{Driver: "sqlite", DSN: config.SQLiteDSN(filepath.Join(dataDir, "crm.db"))}, SystemOfRecord: true, Records: &crm},
+		{Name: "warehouse", Database: config.Database{Driver: "sqlite", DSN: config.SQLiteDSN(filepath.Join(dataDir, "warehouse.db"))}, IdentityGraph: &wh},
 	}
 	c.Traits = []config.Trait{{Key: "lifetime_value", Label: "Lifetime value"}}
 	return c
-}
-
-// SQLiteDSN is the DSN profilegate opens SQLite files with: WAL, so lookups never wait on a
-// writer, and a busy timeout, so concurrent writers queue instead of failing.
-func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 }

@@ -65,7 +65,7 @@ func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g Iden
 }
 
 // lookup finds the matching profile ids and reads all their identifier and trait rows in one
-// statement.
+// statement; values are read as text, so a traits table with typed values still unions.
 func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string][]string) ([]profile.Record, error) {
 	g := ig.g
 	var conds []string
@@ -91,9 +91,9 @@ func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string
 		ts = "x." + g.TimestampColumn
 	}
 	q := fmt.Sprintf(`WITH m AS (SELECT DISTINCT %[1]s AS pid FROM %[2]s WHERE %[3]s LIMIT %[4]d)
-SELECT 'i' AS kind, x.%[1]s, x.%[5]s, x.%[6]s, %[7]s FROM %[2]s x WHERE x.%[1]s IN (SELECT pid FROM m)
+SELECT 'i' AS kind, x.%[1]s, x.%[5]s, CAST(x.%[6]s AS TEXT), %[7]s FROM %[2]s x WHERE x.%[1]s IN (SELECT pid FROM m)
 UNION ALL
-SELECT 't' AS kind, x.%[1]s, x.%[8]s, x.%[9]s, %[7]s FROM %[10]s x WHERE x.%[1]s IN (SELECT pid FROM m)
+SELECT 't' AS kind, x.%[1]s, x.%[8]s, CAST(x.%[9]s AS TEXT), %[7]s FROM %[10]s x WHERE x.%[1]s IN (SELECT pid FROM m)
 ORDER BY 1, 2, 3`,
 		g.ProfileIDColumn, g.IdentifiersTable, strings.Join(conds, " OR "), profile.MaxRecords,
 		g.TypeColumn, g.ValueColumn, ts, g.NameColumn, g.TraitValueColumn, g.TraitsTable)

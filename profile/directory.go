@@ -38,9 +38,10 @@ type Identification struct {
 }
 
 // Identify returns the best-ranked person behind raw. When every source answered and none
-// matched, it records the contact and returns its UNIDENTIFIED profile; when a source failed
-// and none matched, it returns the failures and no profile, since the failed source may know
-// the contact. A blocked address gets an unidentified profile that is not recorded.
+// matched, it records the contact and returns its UNIDENTIFIED profile. When a source failed
+// and nobody identified matched, it returns the failures and no profile: the failed source may
+// know the contact, who must not be shown as a new one. A blocked address gets an
+// unidentified profile that is not recorded.
 func (d *Directory) Identify(ctx context.Context, f Fetcher, raw Identifier) (*Identification, error) {
 	m, err := d.Stitcher.Match(ctx, f, raw)
 	if err != nil {
@@ -49,7 +50,7 @@ func (d *Directory) Identify(ctx context.Context, f Fetcher, raw Identifier) (*I
 	switch {
 	case m.Blocked:
 		return &Identification{Address: m.Identifier, Profile: transient(m.Identifier, d.Now())}, nil
-	case len(m.People) > 0:
+	case len(m.People) > 0 && (m.Complete() || m.People[0].Status == StatusIdentified):
 		return &Identification{Address: m.Identifier, Profile: m.People[0], OtherMatches: len(m.People) - 1, Errors: m.Errors}, nil
 	case !m.Complete():
 		return &Identification{Address: m.Identifier, Errors: m.Errors}, nil

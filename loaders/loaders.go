@@ -40,8 +40,8 @@ type Factory struct {
 	wait    time.Duration
 }
 
-// NewFactory returns a Factory over sources; wait is how long a loader gathers lookups into
-// one batch.
+// NewFactory returns a Factory over sources; wait bounds how long a batch waits for the
+// lookups of an operation's other root fields (see build).
 func NewFactory(sources []Source, wait time.Duration) *Factory {
 	return &Factory{sources: sources, wait: wait}
 }
@@ -64,14 +64,15 @@ func (f *Factory) New() *Loaders {
 // or when the wait ends (later rounds, where some fields may be done). An operation with one
 // root field has nothing to gather, and its batches go at once.
 func (l *Loaders) build(ctx context.Context) {
-	roots := rootFields(ctx)
-	opts := []dataloader.Option[string, []profile.Record]{dataloader.WithWait[string, []profile.Record](l.factory.wait)}
+	roots, wait := rootFields(ctx), l.factory.wait
+	var opts []dataloader.Option[string, []profile.Record]
 	switch {
 	case roots == 1:
-		opts = []dataloader.Option[string, []profile.Record]{dataloader.WithWait[string, []profile.Record](0)}
+		wait = 0
 	case roots > 1:
 		opts = append(opts, dataloader.WithBatchCapacity[string, []profile.Record](roots))
 	}
+	opts = append(opts, dataloader.WithWait[string, []profile.Record](wait))
 	l.bySource = make(map[string]*loader, len(l.factory.sources))
 	for _, s := range l.factory.sources {
 		l.bySource[s.Name()] = dataloader.NewBatchedLoader(batch(s), opts...)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -127,25 +128,43 @@ func (g *gateway) post(query string, vars map[string]any) *gqlResponse {
 
 func (g *gateway) send(body []byte) *gqlResponse {
 	g.t.Helper()
-	resp, err := http.Post(g.srv.URL+"/query", "application/json", bytes.NewReader(body))
+	r, err := g.try(body)
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	return readResponse(g.t, resp)
+	return r
+}
+
+// try sends a request body and reads the response without failing the test, so it may run
+// off the test's goroutine.
+func (g *gateway) try(body []byte) (*gqlResponse, error) {
+	resp, err := http.Post(g.srv.URL+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	return parseResponse(resp)
 }
 
 func readResponse(t *testing.T, resp *http.Response) *gqlResponse {
 	t.Helper()
-	raw, err := io.ReadAll(resp.Body)
+	r, err := parseResponse(resp)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+func parseResponse(resp *http.Response) (*gqlResponse, error) {
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
 	r := &gqlResponse{status: resp.StatusCode, raw: raw}
 	if err := json.Unmarshal(raw, r); err != nil {
-		t.Fatalf("status %d, body is not JSON: %s", resp.StatusCode, raw)
+		return nil, fmt.Errorf("status %d, body is not JSON: %s", resp.StatusCode, raw)
 	}
-	return r
+	return r, nil
 }
 
 // decode reads the response's data into v, failing on any error in the response.

@@ -177,3 +177,38 @@ func TestConfigValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomKeyLookup maps a CRM's own contact id to a custom identifier key with lower-case
+// normalization: a lookup in any case finds the record and returns the normalized value.
+func TestCustomKeyLookup(t *testing.T) {
+	ctx := context.Background()
+	norm, err := profile.NewNormalizer([]profile.KeySpec{{Key: "crm_id", Normalization: profile.NormalizeLower}}, "US", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlx.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "crm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := demo.SeedCRM(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	table := demo.CRMTable()
+	table.Identifiers = append(table.Identifiers, sqlsource.IdentifierColumn{Column: "id", Key: "crm_id", StoredAs: []string{sqlsource.StoredMixedCase}})
+	crm, err := sqlsource.NewRecordTable("crm", db, norm, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := norm.Normalize(profile.Identifier{Key: "crm_id", Value: " C-2 "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := crm.Lookup(ctx, []profile.Identifier{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(recs); got != "c-2{email:grace.hopper@example.com,phonenumber:+14155550199,crm_id:c-2}" {
+		t.Fatalf("got %s", got)
+	}
+}

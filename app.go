@@ -20,12 +20,15 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
 
+	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/demo"
 	"github.com/profilegate/profilegate/graph"
+	"github.com/profilegate/profilegate/httpapi"
 	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/resolvers"
+	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources/sqlsource"
 	"github.com/profilegate/profilegate/store"
 )
@@ -43,25 +46,29 @@ func loadConfig(opts options, getenv func(string) string) (cfg *config.Config, i
 	}
 	cfg.Addr = cmp.Or(opts.addr, cfg.Addr)
 	cfg.DataDir = cmp.Or(opts.dataDir, cfg.DataDir)
-	if isDemo {
-		err = cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return nil, false, fmt.Errorf("config:\n%w", err)
 	}
-	return cfg, isDemo, err
+	return cfg, isDemo, nil
 }
 
 // app is the wired gateway.
 type app struct {
-	Handler http.Handler
-	Store   *store.Store
-	Sources []*sqlsource.Source
-	storeDB *sqlx.DB
-	dbs     []*sqlx.DB
+	Handler  http.Handler
+	Store    *store.Store
+	Sources  []*sqlsource.Source
+	Settings *settings.Service
+	storeDB  *sqlx.DB
+	dbs      []*sqlx.DB
+	// stop ends the app's background work: settings refresh, JWKS refresh.
+	stop context.CancelFunc
 }
 
 // newApp opens the store and the sources the configuration names and builds the handler.
 // With isDemo it first creates and seeds the demo databases. now is the gateway's clock.
 func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logger, now func() time.Time) (a *app, err error) {
 	a = &app{}
+	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -91,13 +98,22 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 		a.Sources = append(a.Sources, src)
 		sources = append(sources, loaders.Source{Source: src, Timeout: cfg.SourceTimeout(sc)})
 	}
-	dir := &profile.Directory{
-		Stitcher: profile.NewStitcher(norm, cfg.StitchOptions()),
-		Store:    a.Store,
-		Now:      now,
+	base := cfg.SettingsBase(norm)
+	base.Store, base.Now = a.Store, now
+	if a.Settings, err = settings.Open(ctx, a.Store, base, cfg.InitialSettings(norm), log); err != nil {
+		return nil, err
 	}
-	res := &resolvers.Resolver{Directory: dir, Header: cfg.HeaderSettings(), Now: now}
-	a.Handler = routes(newGraphQLHandler(res, log), loaders.NewFactory(sources, cfg.BatchWait))
+	go a.Settings.Watch(ctx, cfg.SettingsRefresh)
+	authn, err := auth.New(ctx, cfg.Auth, &http.Client{Timeout: 10 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	if authn.Disabled() {
+		log.Warn("auth is off: every request may read and change everything; this is only allowed on loopback", "addr", cfg.Addr)
+	}
+	res := &resolvers.Resolver{Config: a.Settings, Now: now}
+	gql := loaders.NewFactory(sources, cfg.BatchWait).Middleware(newGraphQLHandler(res, log))
+	a.Handler = routes(httpapi.Authenticate(authn, log, httpapi.FlexVersion(gql)))
 	return a, nil
 }
 
@@ -132,8 +148,9 @@ func (a *app) open(d config.Database) (*sqlx.DB, error) {
 	return db, nil
 }
 
-// Close closes every database the app opened.
+// Close stops the app's background work and closes every database it opened.
 func (a *app) Close() error {
+	a.stop()
 	var errs []error
 	for _, db := range a.dbs {
 		errs = append(errs, db.Close())
@@ -143,7 +160,9 @@ func (a *app) Close() error {
 
 // newGraphQLHandler serves the schema over HTTP POST and GET.
 func newGraphQLHandler(res *resolvers.Resolver, log *slog.Logger) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
+	cfg := graph.Config{Resolvers: res}
+	cfg.Directives.HasRole = resolvers.HasRole
+	srv := handler.New(graph.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -155,9 +174,9 @@ func newGraphQLHandler(res *resolvers.Resolver, log *slog.Logger) http.Handler {
 }
 
 // routes mounts the GraphQL endpoint, GraphiQL and the health check.
-func routes(gql http.Handler, lf *loaders.Factory) http.Handler {
+func routes(gql http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/query", lf.Middleware(gql))
+	mux.Handle("/query", gql)
 	mux.Handle("GET /{$}", playground.Handler("profilegate", "/query"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

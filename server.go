@@ -4,6 +4,7 @@
 //
 //	go run .                          # embedded demo in ./data, no configuration needed
 //	go run . --config profilegate.yaml
+//	go run . apikey --name desk --role agent   # a new API key and the hash to configure
 package main
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -13,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +22,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/profilegate/profilegate/auth"
 )
 
 func main() {
@@ -45,6 +49,9 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 }
 
 func run(args []string, getenv func(string) string, log *slog.Logger) error {
+	if len(args) > 0 && args[0] == "apikey" {
+		return newAPIKey(args[1:], os.Stdout)
+	}
 	opts, err := parseOptions(args, getenv)
 	if err != nil {
 		return err
@@ -91,3 +98,23 @@ func run(args []string, getenv func(string) string, log *slog.Logger) error {
 
 // sampleRequest is the query the demo suggests at start.
 const sampleRequest = `{"query":"{ customerHeader(identifier: {key: \"phonenumber\", value: \"(415) 555-0100\"}) { name badge secondaryTrait { label formatted timeSince } avatarUrl profile { id status sources } } }"}`
+
+// newAPIKey prints a new API key, to hand to its user, and the configuration entry holding its
+// hash; the key itself is stored nowhere.
+func newAPIKey(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("profilegate apikey", flag.ContinueOnError)
+	name := fs.String("name", "", "the key's name, shown in the settings history")
+	role := fs.String("role", string(auth.RoleAgent), "agent or admin")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	entry := auth.Config{APIKeys: []auth.APIKey{{Name: *name, Role: auth.Role(*role)}}}
+	key, hash := auth.NewKey()
+	entry.APIKeys[0].SHA256 = hash
+	if err := entry.Validate(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "API key (give it to its user; it is not stored):\n\n  %s\n\nAdd to auth.api_keys in the configuration:\n\n  - name: %s\n    role: %s\n    sha256: %s\n",
+		key, *name, *role, hash)
+	return err
+}

@@ -83,6 +83,7 @@ func TestLoadConfigPrecedence(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.yaml")
 	os.WriteFile(path, []byte(`
 addr: 127.0.0.1:7000
+auth: {disabled: true}
 sources:
   - name: crm
     driver: sqlite

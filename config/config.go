@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,8 +14,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/header"
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources/sqlsource"
 )
 
@@ -33,26 +36,41 @@ type Config struct {
 	// BatchWait bounds how long a source's loader waits for the lookups of an operation's other
 	// root fields to join a batch; a batch that has them all goes at once.
 	BatchWait time.Duration `yaml:"batch_wait"`
-	// IDPriority orders identifier keys for profile ids; "custom" stands for custom keys.
+	// SettingsRefresh is how often a replica checks the store for settings another one changed.
+	SettingsRefresh time.Duration `yaml:"settings_refresh"`
+	// IDPriority is the initial identifier priority; "custom" stands for custom keys.
 	IDPriority []string `yaml:"id_priority"`
-	// Identifiers declares custom identifier keys.
+	// Identifiers declares custom identifier keys and the initial display name and
+	// searchability of any key.
 	Identifiers []Identifier `yaml:"identifiers"`
 	// Blocked lists patterns of identifier values that never match.
 	Blocked []Blocked `yaml:"blocked"`
 	// Traits names traits and overrides which source a trait's value comes from.
 	Traits []Trait `yaml:"traits"`
-	// Header says which traits make the customer header.
+	// Header is the initial customer header settings.
 	Header Header `yaml:"header"`
+	// Search is the initial profile search settings.
+	Search Search `yaml:"search"`
+	// Components are the components initially on.
+	Components Components `yaml:"components"`
+	// Unidentified is the initial unidentified profile settings.
+	Unidentified Unidentified `yaml:"unidentified_profiles"`
+	// Auth says who may call the gateway.
+	Auth auth.Config `yaml:"auth"`
 	// Store is the gateway's own database.
 	Store Database `yaml:"store"`
 	// Sources are the profile sources, highest priority first.
 	Sources []Source `yaml:"sources"`
 }
 
-// Identifier declares a custom identifier key.
+// Identifier declares a custom identifier key (with its normalization) or sets the initial
+// display name and searchability of a built-in one (without).
 type Identifier struct {
 	Key           string `yaml:"key"`
 	Normalization string `yaml:"normalization"`
+	DisplayName   string `yaml:"display_name"`
+	// Searchable is whether agents may search by the key; true when not set.
+	Searchable *bool `yaml:"searchable"`
 }
 
 // Blocked blocks values matching a regular expression, for one key or (empty) all keys.
@@ -74,7 +92,23 @@ type Header struct {
 	SecondaryTrait string   `yaml:"secondary_trait"`
 	SecondaryLabel string   `yaml:"secondary_label"`
 	AvatarTrait    string   `yaml:"avatar_trait"`
-	BadgeLabel     string   `yaml:"badge_label"`
+}
+
+// Search says which identifiers agents may search by: every searchable one when empty.
+type Search struct {
+	Identifiers []string `yaml:"identifiers"`
+}
+
+// Components says which agent desktop components are on.
+type Components struct {
+	CustomerDetails bool `yaml:"customer_details"`
+	CustomerHistory bool `yaml:"customer_history"`
+}
+
+// Unidentified says how contacts no source knows are shown.
+type Unidentified struct {
+	ShowToAgents bool   `yaml:"show_to_agents"`
+	BadgeLabel   string `yaml:"badge_label"`
 }
 
 // Database is a database to open: driver "sqlite" or "postgres", and its DSN.
@@ -103,21 +137,22 @@ var Drivers = map[string]string{"sqlite": "sqlite", "postgres": "pgx"}
 func Default() *Config {
 	h := header.DefaultSettings()
 	return &Config{
-		Addr:          "127.0.0.1:8080",
-		DataDir:       "data",
-		DefaultRegion: "US",
-		StitchDepth:   profile.DefaultDepth,
-		Timeout:       2 * time.Second,
-		BatchWait:     2 * time.Millisecond,
-		IDPriority:    slices.Clone(profile.DefaultIDPriority),
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "data",
+		DefaultRegion:   "US",
+		StitchDepth:     profile.DefaultDepth,
+		Timeout:         2 * time.Second,
+		BatchWait:       2 * time.Millisecond,
+		SettingsRefresh: 2 * time.Second,
+		IDPriority:      slices.Clone(profile.DefaultIDPriority),
 		Header: Header{
 			NameTraits:     h.NameTraits,
 			SecondaryTrait: h.SecondaryTrait,
 			SecondaryLabel: h.SecondaryLabel,
 			AvatarTrait:    h.AvatarTrait,
-			BadgeLabel:     h.BadgeLabel,
 		},
-		Store: Database{Driver: "sqlite"},
+		Unidentified: Unidentified{ShowToAgents: true, BadgeLabel: h.BadgeLabel},
+		Store:        Database{Driver: "sqlite"},
 	}
 }
 
@@ -141,11 +176,15 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
-// ApplyEnv overrides secrets from the environment: PROFILEGATE_STORE_DSN and, per source,
-// PROFILEGATE_SOURCE_<NAME>_DSN (name upper-cased, '-' as '_').
+// ApplyEnv overrides secrets from the environment: PROFILEGATE_STORE_DSN,
+// PROFILEGATE_JWT_HS256_SECRET and, per source, PROFILEGATE_SOURCE_<NAME>_DSN (name
+// upper-cased, '-' as '_').
 func (c *Config) ApplyEnv(getenv func(string) string) {
 	if v := getenv("PROFILEGATE_STORE_DSN"); v != "" {
 		c.Store.DSN = v
+	}
+	if v := getenv("PROFILEGATE_JWT_HS256_SECRET"); v != "" && c.Auth.JWT != nil {
+		c.Auth.JWT.HS256Secret = v
 	}
 	for i := range c.Sources {
 		if v := getenv(SourceDSNEnv(c.Sources[i].Name)); v != "" {
@@ -207,8 +246,17 @@ func (c *Config) Validate() error {
 	} else if c.Store.Driver == "postgres" && c.Store.DSN == "" {
 		add("store.dsn: postgres needs a DSN (or PROFILEGATE_STORE_DSN)")
 	}
-	if c.Header.BadgeLabel == "" {
-		add("header.badge_label: must not be empty")
+	if c.SettingsRefresh < 100*time.Millisecond || c.SettingsRefresh > time.Hour {
+		add("settings_refresh: %s is outside 100ms..1h", c.SettingsRefresh)
+	}
+	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Auth.Disabled && !Loopback(c.Addr) {
+		add("auth: disabled is only allowed on a loopback address, and addr %q is reachable from other hosts; configure api_keys or jwt, or listen on 127.0.0.1", c.Addr)
+	}
+	for _, e := range settings.Validate(c.InitialSettings(norm), norm) {
+		add("initial settings %s: %s", strings.Join(e.Field, "."), e.Message)
 	}
 	errs = append(errs, c.validateSources(norm)...)
 	return errors.Join(errs...)
@@ -273,6 +321,12 @@ func (c *Config) Normalizer() (*profile.Normalizer, error) {
 	var errs []error
 	var custom []profile.KeySpec
 	for _, id := range c.Identifiers {
+		if builtin(id.Key) {
+			if id.Normalization != "" {
+				errs = append(errs, fmt.Errorf("identifiers: %q is built in; its normalization cannot be changed", id.Key))
+			}
+			continue
+		}
 		k := profile.KeySpec{Key: id.Key, Normalization: profile.Normalization(id.Normalization)}
 		if _, err := profile.NewNormalizer(append(slices.Clone(custom), k), "US", nil); err != nil {
 			errs = append(errs, fmt.Errorf("identifiers: %w", err))
@@ -297,33 +351,95 @@ func (c *Config) Normalizer() (*profile.Normalizer, error) {
 	return n, errors.Join(errs...)
 }
 
-// HeaderSettings returns the header settings the configuration describes.
-func (c *Config) HeaderSettings() header.Settings {
-	return header.Settings{
-		NameTraits:     c.Header.NameTraits,
-		SecondaryTrait: c.Header.SecondaryTrait,
-		SecondaryLabel: c.Header.SecondaryLabel,
-		AvatarTrait:    c.Header.AvatarTrait,
-		BadgeLabel:     c.Header.BadgeLabel,
-	}
+func builtin(key string) bool {
+	return slices.ContainsFunc(profile.BuiltinKeys, func(k profile.KeySpec) bool { return k.Key == key })
 }
 
-// StitchOptions returns the resolution options the configuration describes.
-func (c *Config) StitchOptions() profile.Options {
-	o := profile.Options{
-		Depth:        c.StitchDepth,
-		IDPriority:   c.IDPriority,
-		TraitLabels:  map[string]string{},
-		TraitSources: map[string][]string{},
+// Loopback reports whether addr listens only on the loopback interface.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
 	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// InitialSettings returns the settings a deployment starts with, before admins change them:
+// identifiers in id_priority order, the configured traits plus the ones the header names, and
+// the header, search, components and unidentified profile sections.
+func (c *Config) InitialSettings(norm *profile.Normalizer) *settings.Settings {
+	s := &settings.Settings{
+		Header: settings.Header{
+			NameTraits:     slices.Clone(c.Header.NameTraits),
+			SecondaryTrait: c.Header.SecondaryTrait,
+			SecondaryLabel: c.Header.SecondaryLabel,
+			AvatarTrait:    c.Header.AvatarTrait,
+		},
+		Search:       settings.Search{AllIdentifiers: len(c.Search.Identifiers) == 0, Identifiers: slices.Clone(c.Search.Identifiers)},
+		Components:   settings.Components{CustomerDetails: c.Components.CustomerDetails, CustomerHistory: c.Components.CustomerHistory},
+		Unidentified: settings.Unidentified{ShowToAgents: c.Unidentified.ShowToAgents, BadgeLabel: c.Unidentified.BadgeLabel},
+	}
+	for _, key := range c.identifierOrder(norm) {
+		id := settings.Identifier{Key: key, Searchable: true}
+		for _, ci := range c.Identifiers {
+			if ci.Key == key {
+				id.DisplayName = ci.DisplayName
+				id.Searchable = ci.Searchable == nil || *ci.Searchable
+			}
+		}
+		s.Identifiers = append(s.Identifiers, id)
+	}
+	for _, t := range c.Traits {
+		s.Traits = append(s.Traits, settings.Trait{Key: t.Key, DisplayName: t.Label})
+	}
+	for _, key := range slices.Concat(c.Header.NameTraits, []string{c.Header.SecondaryTrait, c.Header.AvatarTrait}) {
+		if key != "" && !slices.ContainsFunc(s.Traits, func(t settings.Trait) bool { return t.Key == key }) {
+			s.Traits = append(s.Traits, settings.Trait{Key: key})
+		}
+	}
+	return s
+}
+
+// identifierOrder lists the configured identifier keys by id_priority, "custom" standing for
+// the custom keys in declaration order; keys id_priority leaves out come last.
+func (c *Config) identifierOrder(norm *profile.Normalizer) []string {
+	var order []string
+	for _, k := range c.IDPriority {
+		if k == "custom" {
+			for _, key := range norm.Keys() {
+				if !builtin(key) && !slices.Contains(c.IDPriority, key) {
+					order = append(order, key)
+				}
+			}
+		} else if _, ok := norm.Normalization(k); ok && !slices.Contains(order, k) {
+			order = append(order, k)
+		}
+	}
+	for _, key := range norm.Keys() {
+		if !slices.Contains(order, key) {
+			order = append(order, key)
+		}
+	}
+	return order
+}
+
+// SettingsBase returns what the settings do not change: the normalizer and the sources, depth
+// and trait sources of identity resolution.
+func (c *Config) SettingsBase(norm *profile.Normalizer) settings.Base {
+	o := profile.Options{Depth: c.StitchDepth, TraitSources: map[string][]string{}}
 	for _, s := range c.Sources {
 		o.Sources = append(o.Sources, profile.SourceInfo{Name: s.Name, SystemOfRecord: s.SystemOfRecord})
 	}
 	for _, t := range c.Traits {
-		o.TraitLabels[t.Key] = t.Label
-		o.TraitSources[t.Key] = t.Sources
+		if len(t.Sources) > 0 {
+			o.TraitSources[t.Key] = t.Sources
+		}
 	}
-	return o
+	return settings.Base{Normalizer: norm, Stitch: o}
 }
 
 // SourceTimeout returns the timeout of a source, falling back to the global one.

@@ -51,7 +51,8 @@ func TestLoadExample(t *testing.T) {
 	if c.SourceTimeout(c.Sources[0]).String() != "500ms" || c.SourceTimeout(c.Sources[1]).String() != "2s" {
 		t.Fatalf("timeouts %s %s", c.SourceTimeout(c.Sources[0]), c.SourceTimeout(c.Sources[1]))
 	}
-	if o := c.StitchOptions(); o.TraitSources["plan"][0] != "warehouse" || !o.Sources[0].SystemOfRecord {
+	norm, _ := c.Normalizer()
+	if o := c.SettingsBase(norm).Stitch; o.TraitSources["plan"][0] != "warehouse" || !o.Sources[0].SystemOfRecord {
 		t.Fatalf("options %+v", o)
 	}
 }

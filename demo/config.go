@@ -7,7 +7,8 @@ import (
 )
 
 // Config returns the configuration of the zero-config demo: a SQLite CRM (the system of
-// record) and a SQLite warehouse in dataDir, and the gateway's store beside them.
+// record) and a SQLite warehouse in dataDir, the gateway's store beside them, the customer
+// details component on and auth off.
 func Config(dataDir string) *config.Config {
 	c := config.Default()
 	c.DataDir = dataDir
@@ -17,5 +18,9 @@ func Config(dataDir string) *config.Config {
 		{Name: "warehouse", Database: config.Database{Driver: "sqlite", DSN: config.SQLiteDSN(filepath.Join(dataDir, "warehouse.db"))}, IdentityGraph: &wh},
 	}
 	c.Traits = []config.Trait{{Key: "lifetime_value", Label: "Lifetime value"}}
+	// The demo's desktop shows customer details, which turns the header and search on.
+	c.Components.CustomerDetails = true
+	// The demo listens on loopback only, where auth may be off; the gateway says so at start.
+	c.Auth.Disabled = true
 	return c
 }

@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/profilegate/profilegate/graph/model"
 	"github.com/profilegate/profilegate/header"
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/settings"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -30,19 +32,36 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	IdentifierSetting() IdentifierSettingResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
+	Settings() SettingsResolver
 }
 
 type DirectiveRoot struct {
+	HasRole func(ctx context.Context, obj any, next graphql.Resolver, role model.Role) (res any, err error)
 }
 
 type ComplexityRoot struct {
+	Components struct {
+		CustomerDetails         func(childComplexity int) int
+		CustomerHeaderAndSearch func(childComplexity int) int
+		CustomerHistory         func(childComplexity int) int
+	}
+
 	CustomerHeader struct {
 		AvatarURL      func(childComplexity int) int
 		Badge          func(childComplexity int) int
 		Name           func(childComplexity int) int
 		OtherMatches   func(childComplexity int) int
 		Profile        func(childComplexity int) int
+		SecondaryTrait func(childComplexity int) int
+	}
+
+	CustomerHeaderSettings struct {
+		AvatarTrait    func(childComplexity int) int
+		NameTraits     func(childComplexity int) int
+		SecondaryLabel func(childComplexity int) int
 		SecondaryTrait func(childComplexity int) int
 	}
 
@@ -57,6 +76,17 @@ type ComplexityRoot struct {
 	Identifier struct {
 		Key   func(childComplexity int) int
 		Value func(childComplexity int) int
+	}
+
+	IdentifierSetting struct {
+		DisplayName   func(childComplexity int) int
+		Key           func(childComplexity int) int
+		Normalization func(childComplexity int) int
+		Searchable    func(childComplexity int) int
+	}
+
+	Mutation struct {
+		UpdateSettings func(childComplexity int, input settings.Update) int
 	}
 
 	PageInfo struct {
@@ -88,10 +118,53 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProfileSearchSettings struct {
+		AllIdentifiers func(childComplexity int) int
+		Identifiers    func(childComplexity int) int
+	}
+
 	Query struct {
-		CustomerHeader func(childComplexity int, identifier model.IdentifierInput) int
-		Profile        func(childComplexity int, id string) int
-		SearchProfiles func(childComplexity int, identifier model.IdentifierInput, first *int, after *string) int
+		CustomerHeader  func(childComplexity int, identifier model.IdentifierInput) int
+		Profile         func(childComplexity int, id string) int
+		SearchProfiles  func(childComplexity int, identifier model.IdentifierInput, first *int, after *string) int
+		Settings        func(childComplexity int) int
+		SettingsHistory func(childComplexity int, first *int, beforeVersion *int) int
+	}
+
+	Settings struct {
+		Components              func(childComplexity int) int
+		Header                  func(childComplexity int) int
+		HeaderAndSearchEditable func(childComplexity int) int
+		Identifiers             func(childComplexity int) int
+		Search                  func(childComplexity int) int
+		Traits                  func(childComplexity int) int
+		Unidentified            func(childComplexity int) int
+		UpdatedAt               func(childComplexity int) int
+		UpdatedBy               func(childComplexity int) int
+		Version                 func(childComplexity int) int
+	}
+
+	SettingsChange struct {
+		After     func(childComplexity int) int
+		Before    func(childComplexity int) int
+		ChangedAt func(childComplexity int) int
+		ChangedBy func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	SettingsError struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	SettingsValues struct {
+		Components   func(childComplexity int) int
+		Header       func(childComplexity int) int
+		Identifiers  func(childComplexity int) int
+		Search       func(childComplexity int) int
+		Traits       func(childComplexity int) int
+		Unidentified func(childComplexity int) int
 	}
 
 	Trait struct {
@@ -100,16 +173,43 @@ type ComplexityRoot struct {
 		Source func(childComplexity int) int
 		Value  func(childComplexity int) int
 	}
+
+	TraitSetting struct {
+		DisplayName func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Suggested   func(childComplexity int) int
+	}
+
+	UnidentifiedProfileSettings struct {
+		BadgeLabel   func(childComplexity int) int
+		ShowToAgents func(childComplexity int) int
+	}
+
+	UpdateSettingsPayload struct {
+		Settings   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
 
 // region    ************************** generated!.gotpl **************************
 
+type IdentifierSettingResolver interface {
+	Normalization(ctx context.Context, obj *settings.Identifier) (string, error)
+}
+type MutationResolver interface {
+	UpdateSettings(ctx context.Context, input settings.Update) (*model.UpdateSettingsPayload, error)
+}
 type QueryResolver interface {
 	CustomerHeader(ctx context.Context, identifier model.IdentifierInput) (*header.CustomerHeader, error)
 	SearchProfiles(ctx context.Context, identifier model.IdentifierInput, first *int, after *string) (*model.ProfileConnection, error)
 	Profile(ctx context.Context, id string) (*profile.Profile, error)
+	Settings(ctx context.Context) (*settings.Versioned, error)
+	SettingsHistory(ctx context.Context, first *int, beforeVersion *int) ([]*settings.Change, error)
+}
+type SettingsResolver interface {
+	HeaderAndSearchEditable(ctx context.Context, obj *settings.Versioned) (bool, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -129,6 +229,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Components.customerDetails":
+		if e.ComplexityRoot.Components.CustomerDetails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Components.CustomerDetails(childComplexity), true
+	case "Components.customerHeaderAndSearch":
+		if e.ComplexityRoot.Components.CustomerHeaderAndSearch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Components.CustomerHeaderAndSearch(childComplexity), true
+	case "Components.customerHistory":
+		if e.ComplexityRoot.Components.CustomerHistory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Components.CustomerHistory(childComplexity), true
 
 	case "CustomerHeader.avatarUrl":
 		if e.ComplexityRoot.CustomerHeader.AvatarURL == nil {
@@ -166,6 +285,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerHeader.SecondaryTrait(childComplexity), true
+
+	case "CustomerHeaderSettings.avatarTrait":
+		if e.ComplexityRoot.CustomerHeaderSettings.AvatarTrait == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerHeaderSettings.AvatarTrait(childComplexity), true
+	case "CustomerHeaderSettings.nameTraits":
+		if e.ComplexityRoot.CustomerHeaderSettings.NameTraits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerHeaderSettings.NameTraits(childComplexity), true
+	case "CustomerHeaderSettings.secondaryLabel":
+		if e.ComplexityRoot.CustomerHeaderSettings.SecondaryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerHeaderSettings.SecondaryLabel(childComplexity), true
+	case "CustomerHeaderSettings.secondaryTrait":
+		if e.ComplexityRoot.CustomerHeaderSettings.SecondaryTrait == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerHeaderSettings.SecondaryTrait(childComplexity), true
 
 	case "HeaderTrait.formatted":
 		if e.ComplexityRoot.HeaderTrait.Formatted == nil {
@@ -210,6 +354,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Identifier.Value(childComplexity), true
+
+	case "IdentifierSetting.displayName":
+		if e.ComplexityRoot.IdentifierSetting.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentifierSetting.DisplayName(childComplexity), true
+	case "IdentifierSetting.key":
+		if e.ComplexityRoot.IdentifierSetting.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentifierSetting.Key(childComplexity), true
+	case "IdentifierSetting.normalization":
+		if e.ComplexityRoot.IdentifierSetting.Normalization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentifierSetting.Normalization(childComplexity), true
+	case "IdentifierSetting.searchable":
+		if e.ComplexityRoot.IdentifierSetting.Searchable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentifierSetting.Searchable(childComplexity), true
+
+	case "Mutation.updateSettings":
+		if e.ComplexityRoot.Mutation.UpdateSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSettings(childComplexity, args["input"].(settings.Update)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -317,6 +498,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProfileEdge.Node(childComplexity), true
 
+	case "ProfileSearchSettings.allIdentifiers":
+		if e.ComplexityRoot.ProfileSearchSettings.AllIdentifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfileSearchSettings.AllIdentifiers(childComplexity), true
+	case "ProfileSearchSettings.identifiers":
+		if e.ComplexityRoot.ProfileSearchSettings.Identifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfileSearchSettings.Identifiers(childComplexity), true
+
 	case "Query.customerHeader":
 		if e.ComplexityRoot.Query.CustomerHeader == nil {
 			break
@@ -351,6 +545,171 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchProfiles(childComplexity, args["identifier"].(model.IdentifierInput), args["first"].(*int), args["after"].(*string)), true
+	case "Query.settings":
+		if e.ComplexityRoot.Query.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Settings(childComplexity), true
+	case "Query.settingsHistory":
+		if e.ComplexityRoot.Query.SettingsHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_settingsHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SettingsHistory(childComplexity, args["first"].(*int), args["beforeVersion"].(*int)), true
+
+	case "Settings.components":
+		if e.ComplexityRoot.Settings.Components == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.Components(childComplexity), true
+	case "Settings.customerHeader":
+		if e.ComplexityRoot.Settings.Header == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.Header(childComplexity), true
+	case "Settings.headerAndSearchEditable":
+		if e.ComplexityRoot.Settings.HeaderAndSearchEditable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.HeaderAndSearchEditable(childComplexity), true
+	case "Settings.identifiers":
+		if e.ComplexityRoot.Settings.Identifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.Identifiers(childComplexity), true
+	case "Settings.profileSearch":
+		if e.ComplexityRoot.Settings.Search == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.Search(childComplexity), true
+	case "Settings.traits":
+		if e.ComplexityRoot.Settings.Traits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.Traits(childComplexity), true
+	case "Settings.unidentifiedProfiles":
+		if e.ComplexityRoot.Settings.Unidentified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.Unidentified(childComplexity), true
+	case "Settings.updatedAt":
+		if e.ComplexityRoot.Settings.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.UpdatedAt(childComplexity), true
+	case "Settings.updatedBy":
+		if e.ComplexityRoot.Settings.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.UpdatedBy(childComplexity), true
+	case "Settings.version":
+		if e.ComplexityRoot.Settings.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.Version(childComplexity), true
+
+	case "SettingsChange.after":
+		if e.ComplexityRoot.SettingsChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsChange.After(childComplexity), true
+	case "SettingsChange.before":
+		if e.ComplexityRoot.SettingsChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsChange.Before(childComplexity), true
+	case "SettingsChange.changedAt":
+		if e.ComplexityRoot.SettingsChange.ChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsChange.ChangedAt(childComplexity), true
+	case "SettingsChange.changedBy":
+		if e.ComplexityRoot.SettingsChange.ChangedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsChange.ChangedBy(childComplexity), true
+	case "SettingsChange.version":
+		if e.ComplexityRoot.SettingsChange.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsChange.Version(childComplexity), true
+
+	case "SettingsError.code":
+		if e.ComplexityRoot.SettingsError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsError.Code(childComplexity), true
+	case "SettingsError.field":
+		if e.ComplexityRoot.SettingsError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsError.Field(childComplexity), true
+	case "SettingsError.message":
+		if e.ComplexityRoot.SettingsError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsError.Message(childComplexity), true
+
+	case "SettingsValues.components":
+		if e.ComplexityRoot.SettingsValues.Components == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsValues.Components(childComplexity), true
+	case "SettingsValues.customerHeader":
+		if e.ComplexityRoot.SettingsValues.Header == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsValues.Header(childComplexity), true
+	case "SettingsValues.identifiers":
+		if e.ComplexityRoot.SettingsValues.Identifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsValues.Identifiers(childComplexity), true
+	case "SettingsValues.profileSearch":
+		if e.ComplexityRoot.SettingsValues.Search == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsValues.Search(childComplexity), true
+	case "SettingsValues.traits":
+		if e.ComplexityRoot.SettingsValues.Traits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsValues.Traits(childComplexity), true
+	case "SettingsValues.unidentifiedProfiles":
+		if e.ComplexityRoot.SettingsValues.Unidentified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsValues.Unidentified(childComplexity), true
 
 	case "Trait.key":
 		if e.ComplexityRoot.Trait.Key == nil {
@@ -377,6 +736,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Trait.Value(childComplexity), true
 
+	case "TraitSetting.displayName":
+		if e.ComplexityRoot.TraitSetting.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraitSetting.DisplayName(childComplexity), true
+	case "TraitSetting.key":
+		if e.ComplexityRoot.TraitSetting.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraitSetting.Key(childComplexity), true
+	case "TraitSetting.suggested":
+		if e.ComplexityRoot.TraitSetting.Suggested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraitSetting.Suggested(childComplexity), true
+
+	case "UnidentifiedProfileSettings.badgeLabel":
+		if e.ComplexityRoot.UnidentifiedProfileSettings.BadgeLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnidentifiedProfileSettings.BadgeLabel(childComplexity), true
+	case "UnidentifiedProfileSettings.showToAgents":
+		if e.ComplexityRoot.UnidentifiedProfileSettings.ShowToAgents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnidentifiedProfileSettings.ShowToAgents(childComplexity), true
+
+	case "UpdateSettingsPayload.settings":
+		if e.ComplexityRoot.UpdateSettingsPayload.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateSettingsPayload.Settings(childComplexity), true
+	case "UpdateSettingsPayload.userErrors":
+		if e.ComplexityRoot.UpdateSettingsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateSettingsPayload.UserErrors(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -386,7 +790,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ComponentsInput", ec.unmarshalInputComponentsInput),
+			graphql.NewInputUnmarshaler("CustomerHeaderSettingsInput", ec.unmarshalInputCustomerHeaderSettingsInput),
 			graphql.NewInputUnmarshaler("IdentifierInput", ec.unmarshalInputIdentifierInput),
+			graphql.NewInputUnmarshaler("IdentifierSettingInput", ec.unmarshalInputIdentifierSettingInput),
+			graphql.NewInputUnmarshaler("ProfileSearchSettingsInput", ec.unmarshalInputProfileSearchSettingsInput),
+			graphql.NewInputUnmarshaler("TraitSettingInput", ec.unmarshalInputTraitSettingInput),
+			graphql.NewInputUnmarshaler("UnidentifiedProfileSettingsInput", ec.unmarshalInputUnidentifiedProfileSettingsInput),
+			graphql.NewInputUnmarshaler("UpdateSettingsInput", ec.unmarshalInputUpdateSettingsInput),
 		)
 	}
 	first := true
@@ -422,6 +833,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 			return &response
 		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -454,6 +880,21 @@ source, stitches the records that belong to one person and renders the agent's c
 """
 schema {
   query: Query
+  mutation: Mutation
+}
+
+"""
+Limits a field to callers whose role allows it: ` + "`" + `AGENT` + "`" + ` fields to agents and admins, ` + "`" + `ADMIN` + "`" + `
+fields to admins. A caller without the role gets the error code ` + "`" + `FORBIDDEN` + "`" + `.
+"""
+directive @hasRole(role: Role!) on FIELD_DEFINITION
+
+"What a caller may do; given by their API key or the role claim of their JWT."
+enum Role {
+  "Reads: the customer header, profile search, profiles and the settings."
+  AGENT
+  "Everything agents do, plus changing the settings and reading their history."
+  ADMIN
 }
 
 """
@@ -467,16 +908,18 @@ type Query {
   The customer header for the contact behind an address: the best-ranked person the sources know
   for it, or an UNIDENTIFIED profile (badged "New Contact") when every source answered and none
   matched. The unidentified profile is recorded, so the same address gives the same profile next time.
+  Answers ` + "`" + `COMPONENT_DISABLED` + "`" + ` while the customer header and search component is off.
   """
   customerHeader(
     "The contact's address, e.g. ` + "`" + `{key: \"phonenumber\", value: \"(415) 555-0100\"}` + "`" + `."
     identifier: IdentifierInput!
-  ): CustomerHeader!
+  ): CustomerHeader! @hasRole(role: AGENT)
 
   """
   Every person the sources know for an identifier, plus a recorded unidentified profile for it,
   best-ranked first (more sources, then has a user_id, then most recently updated).
-  Searching never records a new unidentified profile.
+  Searching never records a new unidentified profile. Answers ` + "`" + `COMPONENT_DISABLED` + "`" + ` while the customer
+  header and search component is off, and ` + "`" + `FORBIDDEN` + "`" + ` when agents may not search by the identifier's key.
   """
   searchProfiles(
     "The identifier to search by, e.g. ` + "`" + `{key: \"email\", value: \"ada@example.com\"}` + "`" + `."
@@ -485,14 +928,37 @@ type Query {
     first: Int
     "Return the profiles after this cursor (an ` + "`" + `endCursor` + "`" + ` or edge ` + "`" + `cursor` + "`" + ` of an earlier page)."
     after: String
-  ): ProfileConnection!
+  ): ProfileConnection! @hasRole(role: AGENT)
 
   """
   A profile by its id. Ids are stable: the same person has the same id through any of their
   identifiers, on any replica, after a restart. The id of an unidentified profile resolves to the
   identified profile once a source holds its address. Null when nobody is known by that id.
   """
-  profile("A ` + "`" + `Profile.id` + "`" + ` returned earlier." id: ID!): Profile
+  profile("A ` + "`" + `Profile.id` + "`" + ` returned earlier." id: ID!): Profile @hasRole(role: AGENT)
+
+  "The current settings."
+  settings: Settings! @hasRole(role: AGENT)
+
+  "Recorded changes of the settings, newest first: who made each, when, and the settings before and after."
+  settingsHistory(
+    "How many changes to return, 1 to 100; defaults to 20."
+    first: Int
+    "Return changes older than this version (to page on from the last change returned)."
+    beforeVersion: Int
+  ): [SettingsChange!]! @hasRole(role: ADMIN)
+}
+
+"Changes to the gateway's settings."
+type Mutation {
+  """
+  Changes the settings: each section given replaces the current one, the rest stay. The change is
+  made as a whole or not at all. Problems of the new settings come back in ` + "`" + `userErrors` + "`" + ` and change
+  nothing. Errors: ` + "`" + `CONFLICT` + "`" + ` when the settings changed since ` + "`" + `expectedVersion` + "`" + `;
+  ` + "`" + `SETTINGS_READ_ONLY` + "`" + ` when a Flex UI client older than 2.8.0 (header ` + "`" + `X-Flex-UI-Version` + "`" + `) would
+  change the customer header or profile search settings.
+  """
+  updateSettings(input: UpdateSettingsInput!): UpdateSettingsPayload @hasRole(role: ADMIN)
 }
 
 "An identifier to look a contact up by."
@@ -628,6 +1094,232 @@ type PageInfo {
   "The cursor of the last edge; null on an empty page."
   endCursor: String
 }
+
+"""
+The settings admins configure. Flex UI clients older than 2.8.0 may read them but not change the
+customer header and profile search settings.
+"""
+type Settings {
+  "Increases with every change; name it as ` + "`" + `expectedVersion` + "`" + ` when changing the settings."
+  version: Int!
+  "When this version was saved."
+  updatedAt: Time!
+  "Who saved it: ` + "`" + `key:<name>` + "`" + `, ` + "`" + `jwt:<subject>` + "`" + `, ` + "`" + `anonymous` + "`" + ` (auth off) or ` + "`" + `config` + "`" + ` (the initial settings)."
+  updatedBy: String!
+  "Whether this client may change ` + "`" + `customerHeader` + "`" + ` and ` + "`" + `profileSearch` + "`" + ` (false for Flex UI older than 2.8.0)."
+  headerAndSearchEditable: Boolean!
+  "The identifiers, in priority order: lookups and profile ids prefer the first."
+  identifiers: [IdentifierSetting!]!
+  "The configured traits."
+  traits: [TraitSetting!]!
+  "Which traits make the customer header."
+  customerHeader: CustomerHeaderSettings!
+  "Which identifiers agents may search profiles by."
+  profileSearch: ProfileSearchSettings!
+  "Which agent desktop components are on."
+  components: Components!
+  "How contacts no source knows are shown."
+  unidentifiedProfiles: UnidentifiedProfileSettings!
+}
+
+"The settings as they were at one version, in the history."
+type SettingsValues {
+  "The identifiers, in priority order."
+  identifiers: [IdentifierSetting!]!
+  "The configured traits."
+  traits: [TraitSetting!]!
+  "Which traits make the customer header."
+  customerHeader: CustomerHeaderSettings!
+  "Which identifiers agents may search profiles by."
+  profileSearch: ProfileSearchSettings!
+  "Which agent desktop components are on."
+  components: Components!
+  "How contacts no source knows are shown."
+  unidentifiedProfiles: UnidentifiedProfileSettings!
+}
+
+"""
+An identifier key. Keys and their normalization are declared in the configuration, beside the
+source columns holding them; the settings order, name and hide them.
+"""
+type IdentifierSetting {
+  "The key, e.g. ` + "`" + `email` + "`" + `."
+  key: String!
+  "The name agents see; defaults to the key."
+  displayName: String!
+  "Whether agents may search by it."
+  searchable: Boolean!
+  "How values are normalized: ` + "`" + `phone` + "`" + ` (E.164), ` + "`" + `email` + "`" + `, ` + "`" + `lower` + "`" + ` or ` + "`" + `none` + "`" + `."
+  normalization: String!
+}
+
+"A trait key and its display name."
+type TraitSetting {
+  "The key, e.g. ` + "`" + `customer_since` + "`" + `."
+  key: String!
+  "The name agents see."
+  displayName: String!
+  "Whether this is a suggested trait (` + "`" + `name` + "`" + `, ` + "`" + `phone` + "`" + `, ` + "`" + `email` + "`" + `), whose display name is fixed."
+  suggested: Boolean!
+}
+
+"Which traits make the customer header."
+type CustomerHeaderSettings {
+  "The traits joined with one space to make the name, in order."
+  nameTraits: [String!]!
+  "The trait shown under the name; empty for none."
+  secondaryTrait: String!
+  "The label before the secondary trait; empty to use the trait's display name."
+  secondaryLabel: String!
+  "The trait holding the avatar's URL; empty for none."
+  avatarTrait: String!
+}
+
+"Which identifiers agents may search profiles by."
+type ProfileSearchSettings {
+  "Whether every searchable identifier is allowed."
+  allIdentifiers: Boolean!
+  "The identifiers agents may search by, in priority order."
+  identifiers: [String!]!
+}
+
+"Which agent desktop components are on; both are off in a new deployment."
+type Components {
+  "The customer details component."
+  customerDetails: Boolean!
+  "The customer history component."
+  customerHistory: Boolean!
+  "The customer header and search component: on exactly when customer details or customer history is. Read-only."
+  customerHeaderAndSearch: Boolean!
+}
+
+"How contacts no source knows are shown."
+type UnidentifiedProfileSettings {
+  "Whether search results list unidentified profiles; the header badges a new contact either way."
+  showToAgents: Boolean!
+  "The badge of an unidentified profile's header, e.g. \"New Contact\"."
+  badgeLabel: String!
+}
+
+"One recorded change of the settings."
+type SettingsChange {
+  "The version the change made."
+  version: Int!
+  "When it was made."
+  changedAt: Time!
+  "Who made it."
+  changedBy: String!
+  "The settings before; null for the initial settings."
+  before: SettingsValues
+  "The settings after."
+  after: SettingsValues!
+}
+
+"A change of the settings. Each section given replaces the current one; omitted sections stay."
+input UpdateSettingsInput {
+  "The ` + "`" + `Settings.version` + "`" + ` the change was made against."
+  expectedVersion: Int!
+  "Every configured identifier, in the new priority order."
+  identifiers: [IdentifierSettingInput!]
+  "The traits, replacing the current list."
+  traits: [TraitSettingInput!]
+  "The customer header's fields."
+  customerHeader: CustomerHeaderSettingsInput
+  "Which identifiers agents may search by."
+  profileSearch: ProfileSearchSettingsInput
+  "Which components are on."
+  components: ComponentsInput
+  "How unidentified profiles are shown."
+  unidentifiedProfiles: UnidentifiedProfileSettingsInput
+}
+
+"An identifier's settings."
+input IdentifierSettingInput {
+  "A configured identifier key."
+  key: String!
+  "The name agents see; the key when omitted."
+  displayName: String
+  "Whether agents may search by it."
+  searchable: Boolean!
+}
+
+"A trait's settings."
+input TraitSettingInput {
+  "The trait key: lower-case letters, digits and ` + "`" + `_` + "`" + `."
+  key: String!
+  "The name agents see; derived from the key when omitted; fixed for suggested traits."
+  displayName: String
+}
+
+"The customer header's fields; each trait must be configured."
+input CustomerHeaderSettingsInput {
+  "1 to 5 traits making the name, in order."
+  nameTraits: [String!]!
+  "The trait shown under the name; null or empty for none."
+  secondaryTrait: String
+  "The label before it; null or empty to use the trait's display name."
+  secondaryLabel: String
+  "The trait holding the avatar's URL; null or empty for none."
+  avatarTrait: String
+}
+
+"Which identifiers agents may search by."
+input ProfileSearchSettingsInput {
+  "Allow every searchable identifier."
+  allIdentifiers: Boolean!
+  "Otherwise, the searchable identifiers allowed."
+  identifiers: [String!]
+}
+
+"Which components are on."
+input ComponentsInput {
+  "The customer details component."
+  customerDetails: Boolean!
+  "The customer history component."
+  customerHistory: Boolean!
+}
+
+"How unidentified profiles are shown."
+input UnidentifiedProfileSettingsInput {
+  "Whether search results list unidentified profiles."
+  showToAgents: Boolean!
+  "The badge of an unidentified profile's header, 1 to 32 characters."
+  badgeLabel: String!
+}
+
+"The answer to ` + "`" + `updateSettings` + "`" + `."
+type UpdateSettingsPayload {
+  "The settings after the change; unchanged when ` + "`" + `userErrors` + "`" + ` is not empty."
+  settings: Settings!
+  "Every problem of the change, each at the input field it concerns; empty when the change was saved."
+  userErrors: [SettingsError!]!
+}
+
+"A problem of a settings change."
+type SettingsError {
+  "The path of the input field, e.g. ` + "`" + `[\"customerHeader\", \"nameTraits\", \"1\"]` + "`" + `."
+  field: [String!]!
+  "What is wrong, in words an admin can act on."
+  message: String!
+  "What kind of problem it is."
+  code: SettingsErrorCode!
+}
+
+"Kinds of settings problems."
+enum SettingsErrorCode {
+  "The value itself is wrong: empty, too long or malformed."
+  INVALID
+  "A key is listed twice."
+  DUPLICATE
+  "An identifier or trait is referenced that is not configured; configure identifiers and traits first."
+  NOT_CONFIGURED
+  "A configured identifier is missing from the identifiers list."
+  MISSING
+  "A suggested trait's display name cannot be changed."
+  FIXED
+  "Search names an identifier that is hidden from agents."
+  NOT_SEARCHABLE
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -635,6 +1327,18 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Components(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerDetails":
+		return ec.fieldContext_Components_customerDetails(ctx, field)
+	case "customerHistory":
+		return ec.fieldContext_Components_customerHistory(ctx, field)
+	case "customerHeaderAndSearch":
+		return ec.fieldContext_Components_customerHeaderAndSearch(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Components", field.Name)
+}
 
 func (ec *executionContext) childFields_CustomerHeader(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -652,6 +1356,20 @@ func (ec *executionContext) childFields_CustomerHeader(ctx context.Context, fiel
 		return ec.fieldContext_CustomerHeader_otherMatches(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerHeader", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerHeaderSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nameTraits":
+		return ec.fieldContext_CustomerHeaderSettings_nameTraits(ctx, field)
+	case "secondaryTrait":
+		return ec.fieldContext_CustomerHeaderSettings_secondaryTrait(ctx, field)
+	case "secondaryLabel":
+		return ec.fieldContext_CustomerHeaderSettings_secondaryLabel(ctx, field)
+	case "avatarTrait":
+		return ec.fieldContext_CustomerHeaderSettings_avatarTrait(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerHeaderSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_HeaderTrait(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -678,6 +1396,20 @@ func (ec *executionContext) childFields_Identifier(ctx context.Context, field gr
 		return ec.fieldContext_Identifier_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Identifier", field.Name)
+}
+
+func (ec *executionContext) childFields_IdentifierSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_IdentifierSetting_key(ctx, field)
+	case "displayName":
+		return ec.fieldContext_IdentifierSetting_displayName(ctx, field)
+	case "searchable":
+		return ec.fieldContext_IdentifierSetting_searchable(ctx, field)
+	case "normalization":
+		return ec.fieldContext_IdentifierSetting_normalization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IdentifierSetting", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -738,6 +1470,88 @@ func (ec *executionContext) childFields_ProfileEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ProfileEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ProfileSearchSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allIdentifiers":
+		return ec.fieldContext_ProfileSearchSettings_allIdentifiers(ctx, field)
+	case "identifiers":
+		return ec.fieldContext_ProfileSearchSettings_identifiers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProfileSearchSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_Settings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_Settings_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Settings_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Settings_updatedBy(ctx, field)
+	case "headerAndSearchEditable":
+		return ec.fieldContext_Settings_headerAndSearchEditable(ctx, field)
+	case "identifiers":
+		return ec.fieldContext_Settings_identifiers(ctx, field)
+	case "traits":
+		return ec.fieldContext_Settings_traits(ctx, field)
+	case "customerHeader":
+		return ec.fieldContext_Settings_customerHeader(ctx, field)
+	case "profileSearch":
+		return ec.fieldContext_Settings_profileSearch(ctx, field)
+	case "components":
+		return ec.fieldContext_Settings_components(ctx, field)
+	case "unidentifiedProfiles":
+		return ec.fieldContext_Settings_unidentifiedProfiles(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Settings", field.Name)
+}
+
+func (ec *executionContext) childFields_SettingsChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_SettingsChange_version(ctx, field)
+	case "changedAt":
+		return ec.fieldContext_SettingsChange_changedAt(ctx, field)
+	case "changedBy":
+		return ec.fieldContext_SettingsChange_changedBy(ctx, field)
+	case "before":
+		return ec.fieldContext_SettingsChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_SettingsChange_after(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SettingsChange", field.Name)
+}
+
+func (ec *executionContext) childFields_SettingsError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_SettingsError_field(ctx, field)
+	case "message":
+		return ec.fieldContext_SettingsError_message(ctx, field)
+	case "code":
+		return ec.fieldContext_SettingsError_code(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SettingsError", field.Name)
+}
+
+func (ec *executionContext) childFields_SettingsValues(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "identifiers":
+		return ec.fieldContext_SettingsValues_identifiers(ctx, field)
+	case "traits":
+		return ec.fieldContext_SettingsValues_traits(ctx, field)
+	case "customerHeader":
+		return ec.fieldContext_SettingsValues_customerHeader(ctx, field)
+	case "profileSearch":
+		return ec.fieldContext_SettingsValues_profileSearch(ctx, field)
+	case "components":
+		return ec.fieldContext_SettingsValues_components(ctx, field)
+	case "unidentifiedProfiles":
+		return ec.fieldContext_SettingsValues_unidentifiedProfiles(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SettingsValues", field.Name)
+}
+
 func (ec *executionContext) childFields_Trait(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "key":
@@ -750,6 +1564,38 @@ func (ec *executionContext) childFields_Trait(ctx context.Context, field graphql
 		return ec.fieldContext_Trait_source(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Trait", field.Name)
+}
+
+func (ec *executionContext) childFields_TraitSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_TraitSetting_key(ctx, field)
+	case "displayName":
+		return ec.fieldContext_TraitSetting_displayName(ctx, field)
+	case "suggested":
+		return ec.fieldContext_TraitSetting_suggested(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TraitSetting", field.Name)
+}
+
+func (ec *executionContext) childFields_UnidentifiedProfileSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "showToAgents":
+		return ec.fieldContext_UnidentifiedProfileSettings_showToAgents(ctx, field)
+	case "badgeLabel":
+		return ec.fieldContext_UnidentifiedProfileSettings_badgeLabel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnidentifiedProfileSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateSettingsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "settings":
+		return ec.fieldContext_UpdateSettingsPayload_settings(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateSettingsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateSettingsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -868,6 +1714,34 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (model.Role, error) {
+			return ec.unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (settings.Update, error) {
+			return ec.unmarshalNUpdateSettingsInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐUpdate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -937,6 +1811,28 @@ func (ec *executionContext) field_Query_searchProfiles_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_settingsHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "beforeVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["beforeVersion"] = arg1
 	return args, nil
 }
 
@@ -1013,6 +1909,75 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Components_customerDetails(ctx context.Context, field graphql.CollectedField, obj *settings.Components) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Components_customerDetails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerDetails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Components_customerDetails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Components", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Components_customerHistory(ctx context.Context, field graphql.CollectedField, obj *settings.Components) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Components_customerHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerHistory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Components_customerHistory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Components", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Components_customerHeaderAndSearch(ctx context.Context, field graphql.CollectedField, obj *settings.Components) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Components_customerHeaderAndSearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerHeaderAndSearch(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Components_customerHeaderAndSearch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Components", field, true, false, "Boolean")
+}
 
 func (ec *executionContext) _CustomerHeader_profile(ctx context.Context, field graphql.CollectedField, obj *header.CustomerHeader) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -1168,6 +2133,98 @@ func (ec *executionContext) _CustomerHeader_otherMatches(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_CustomerHeader_otherMatches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerHeader", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerHeaderSettings_nameTraits(ctx context.Context, field graphql.CollectedField, obj *settings.Header) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerHeaderSettings_nameTraits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameTraits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerHeaderSettings_nameTraits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerHeaderSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerHeaderSettings_secondaryTrait(ctx context.Context, field graphql.CollectedField, obj *settings.Header) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerHeaderSettings_secondaryTrait(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondaryTrait, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerHeaderSettings_secondaryTrait(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerHeaderSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerHeaderSettings_secondaryLabel(ctx context.Context, field graphql.CollectedField, obj *settings.Header) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerHeaderSettings_secondaryLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondaryLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerHeaderSettings_secondaryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerHeaderSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerHeaderSettings_avatarTrait(ctx context.Context, field graphql.CollectedField, obj *settings.Header) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerHeaderSettings_avatarTrait(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvatarTrait, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerHeaderSettings_avatarTrait(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerHeaderSettings", field, false, false, "String")
 }
 
 func (ec *executionContext) _HeaderTrait_key(ctx context.Context, field graphql.CollectedField, obj *header.Trait) (ret graphql.Marshaler) {
@@ -1329,6 +2386,160 @@ func (ec *executionContext) _Identifier_value(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Identifier_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Identifier", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentifierSetting_key(ctx context.Context, field graphql.CollectedField, obj *settings.Identifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentifierSetting_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentifierSetting_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentifierSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentifierSetting_displayName(ctx context.Context, field graphql.CollectedField, obj *settings.Identifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentifierSetting_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentifierSetting_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentifierSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentifierSetting_searchable(ctx context.Context, field graphql.CollectedField, obj *settings.Identifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentifierSetting_searchable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Searchable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentifierSetting_searchable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentifierSetting", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IdentifierSetting_normalization(ctx context.Context, field graphql.CollectedField, obj *settings.Identifier) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentifierSetting_normalization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IdentifierSetting().Normalization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentifierSetting_normalization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentifierSetting", field, true, true, "String")
+}
+
+func (ec *executionContext) _Mutation_updateSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSettings(ctx, fc.Args["input"].(settings.Update))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.UpdateSettingsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.UpdateSettingsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateSettingsPayload) graphql.Marshaler {
+			return ec.marshalOUpdateSettingsPayload2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐUpdateSettingsPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateSettingsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -1767,6 +2978,52 @@ func (ec *executionContext) fieldContext_ProfileEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _ProfileSearchSettings_allIdentifiers(ctx context.Context, field graphql.CollectedField, obj *settings.Search) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProfileSearchSettings_allIdentifiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllIdentifiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProfileSearchSettings_allIdentifiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProfileSearchSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ProfileSearchSettings_identifiers(ctx context.Context, field graphql.CollectedField, obj *settings.Search) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProfileSearchSettings_identifiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Identifiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProfileSearchSettings_identifiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProfileSearchSettings", field, false, false, "String")
+}
+
 func (ec *executionContext) _Query_customerHeader(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1779,7 +3036,25 @@ func (ec *executionContext) _Query_customerHeader(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().CustomerHeader(ctx, fc.Args["identifier"].(model.IdentifierInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *header.CustomerHeader
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *header.CustomerHeader
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *header.CustomerHeader) graphql.Marshaler {
 			return ec.marshalNCustomerHeader2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋheaderᚐCustomerHeader(ctx, selections, v)
 		},
@@ -1823,7 +3098,25 @@ func (ec *executionContext) _Query_searchProfiles(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().SearchProfiles(ctx, fc.Args["identifier"].(model.IdentifierInput), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.ProfileConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ProfileConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProfileConnection) graphql.Marshaler {
 			return ec.marshalNProfileConnection2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐProfileConnection(ctx, selections, v)
 		},
@@ -1867,7 +3160,25 @@ func (ec *executionContext) _Query_profile(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Profile(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *profile.Profile
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *profile.Profile
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *profile.Profile) graphql.Marshaler {
 			return ec.marshalOProfile2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋprofileᚐProfile(ctx, selections, v)
 		},
@@ -1893,6 +3204,118 @@ func (ec *executionContext) fieldContext_Query_profile(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_profile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_settings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Settings(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *settings.Versioned
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *settings.Versioned
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *settings.Versioned) graphql.Marshaler {
+			return ec.marshalNSettings2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐVersioned(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Settings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_settingsHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_settingsHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SettingsHistory(ctx, fc.Args["first"].(*int), fc.Args["beforeVersion"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*settings.Change
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*settings.Change
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*settings.Change) graphql.Marshaler {
+			return ec.marshalNSettingsChange2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_settingsHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SettingsChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_settingsHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1970,6 +3393,684 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Settings_version(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Settings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Settings_updatedAt(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Settings", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Settings_updatedBy(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Settings", field, false, false, "String")
+}
+
+func (ec *executionContext) _Settings_headerAndSearchEditable(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_headerAndSearchEditable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Settings().HeaderAndSearchEditable(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_headerAndSearchEditable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Settings", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Settings_identifiers(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_identifiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Identifiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.Identifier) graphql.Marshaler {
+			return ec.marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_identifiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Settings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentifierSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Settings_traits(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_traits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Traits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.Trait) graphql.Marshaler {
+			return ec.marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_traits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Settings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraitSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Settings_customerHeader(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_customerHeader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Header, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Header) graphql.Marshaler {
+			return ec.marshalNCustomerHeaderSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHeader(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_customerHeader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Settings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerHeaderSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Settings_profileSearch(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_profileSearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Search, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Search) graphql.Marshaler {
+			return ec.marshalNProfileSearchSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐSearch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_profileSearch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Settings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProfileSearchSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Settings_components(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_components(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Components, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Components) graphql.Marshaler {
+			return ec.marshalNComponents2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐComponents(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_components(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Settings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Components(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Settings_unidentifiedProfiles(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_unidentifiedProfiles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unidentified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Unidentified) graphql.Marshaler {
+			return ec.marshalNUnidentifiedProfileSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐUnidentified(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_unidentifiedProfiles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Settings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnidentifiedProfileSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingsChange_version(ctx context.Context, field graphql.CollectedField, obj *settings.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsChange_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsChange_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingsChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SettingsChange_changedAt(ctx context.Context, field graphql.CollectedField, obj *settings.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsChange_changedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsChange_changedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingsChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SettingsChange_changedBy(ctx context.Context, field graphql.CollectedField, obj *settings.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsChange_changedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsChange_changedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingsChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _SettingsChange_before(ctx context.Context, field graphql.CollectedField, obj *settings.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *settings.Settings) graphql.Marshaler {
+			return ec.marshalOSettingsValues2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SettingsValues(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingsChange_after(ctx context.Context, field graphql.CollectedField, obj *settings.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *settings.Settings) graphql.Marshaler {
+			return ec.marshalNSettingsValues2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SettingsValues(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingsError_field(ctx context.Context, field graphql.CollectedField, obj *settings.FieldError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsError_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingsError", field, false, false, "String")
+}
+
+func (ec *executionContext) _SettingsError_message(ctx context.Context, field graphql.CollectedField, obj *settings.FieldError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingsError", field, false, false, "String")
+}
+
+func (ec *executionContext) _SettingsError_code(ctx context.Context, field graphql.CollectedField, obj *settings.FieldError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.ErrorCode) graphql.Marshaler {
+			return ec.marshalNSettingsErrorCode2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐErrorCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingsError", field, false, false, "SettingsErrorCode")
+}
+
+func (ec *executionContext) _SettingsValues_identifiers(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsValues_identifiers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Identifiers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.Identifier) graphql.Marshaler {
+			return ec.marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsValues_identifiers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsValues",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentifierSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingsValues_traits(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsValues_traits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Traits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.Trait) graphql.Marshaler {
+			return ec.marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsValues_traits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsValues",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraitSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingsValues_customerHeader(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsValues_customerHeader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Header, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Header) graphql.Marshaler {
+			return ec.marshalNCustomerHeaderSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHeader(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsValues_customerHeader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsValues",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerHeaderSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingsValues_profileSearch(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsValues_profileSearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Search, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Search) graphql.Marshaler {
+			return ec.marshalNProfileSearchSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐSearch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsValues_profileSearch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsValues",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProfileSearchSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingsValues_components(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsValues_components(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Components, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Components) graphql.Marshaler {
+			return ec.marshalNComponents2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐComponents(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsValues_components(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsValues",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Components(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingsValues_unidentifiedProfiles(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsValues_unidentifiedProfiles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unidentified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Unidentified) graphql.Marshaler {
+			return ec.marshalNUnidentifiedProfileSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐUnidentified(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsValues_unidentifiedProfiles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsValues",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnidentifiedProfileSettings(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2065,6 +4166,185 @@ func (ec *executionContext) _Trait_source(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Trait_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Trait", field, false, false, "String")
+}
+
+func (ec *executionContext) _TraitSetting_key(ctx context.Context, field graphql.CollectedField, obj *settings.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraitSetting_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraitSetting_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TraitSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _TraitSetting_displayName(ctx context.Context, field graphql.CollectedField, obj *settings.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraitSetting_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraitSetting_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TraitSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _TraitSetting_suggested(ctx context.Context, field graphql.CollectedField, obj *settings.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraitSetting_suggested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suggested(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraitSetting_suggested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TraitSetting", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _UnidentifiedProfileSettings_showToAgents(ctx context.Context, field graphql.CollectedField, obj *settings.Unidentified) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnidentifiedProfileSettings_showToAgents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShowToAgents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnidentifiedProfileSettings_showToAgents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnidentifiedProfileSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _UnidentifiedProfileSettings_badgeLabel(ctx context.Context, field graphql.CollectedField, obj *settings.Unidentified) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnidentifiedProfileSettings_badgeLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BadgeLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnidentifiedProfileSettings_badgeLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnidentifiedProfileSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpdateSettingsPayload_settings(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateSettingsPayload_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *settings.Versioned) graphql.Marshaler {
+			return ec.marshalNSettings2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐVersioned(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateSettingsPayload_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateSettingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Settings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateSettingsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateSettingsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*settings.FieldError) graphql.Marshaler {
+			return ec.marshalNSettingsError2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐFieldErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateSettingsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateSettingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SettingsError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -3140,6 +5420,118 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputComponentsInput(ctx context.Context, obj any) (settings.Components, error) {
+	var it settings.Components
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerDetails", "customerHistory"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerDetails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerDetails"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerDetails = data
+		case "customerHistory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerHistory"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerHistory = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalComponentsInput unmarshals raw into the ComponentsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalComponentsInput(ctx context.Context, raw any) (settings.Components, error) {
+	var out settings.Components
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ComponentsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCustomerHeaderSettingsInput(ctx context.Context, obj any) (settings.Header, error) {
+	var it settings.Header
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"nameTraits", "secondaryTrait", "secondaryLabel", "avatarTrait"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "nameTraits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameTraits"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameTraits = data
+		case "secondaryTrait":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryTrait"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryTrait = data
+		case "secondaryLabel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondaryLabel"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondaryLabel = data
+		case "avatarTrait":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("avatarTrait"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvatarTrait = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomerHeaderSettingsInput unmarshals raw into the CustomerHeaderSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomerHeaderSettingsInput(ctx context.Context, raw any) (settings.Header, error) {
+	var out settings.Header
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerHeaderSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIdentifierInput(ctx context.Context, obj any) (model.IdentifierInput, error) {
 	var it model.IdentifierInput
 	if obj == nil {
@@ -3189,6 +5581,293 @@ func UnmarshalIdentifierInput(ctx context.Context, raw any) (model.IdentifierInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputIdentifierSettingInput(ctx context.Context, obj any) (settings.Identifier, error) {
+	var it settings.Identifier
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "displayName", "searchable"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "searchable":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("searchable"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Searchable = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIdentifierSettingInput unmarshals raw into the IdentifierSettingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIdentifierSettingInput(ctx context.Context, raw any) (settings.Identifier, error) {
+	var out settings.Identifier
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IdentifierSettingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProfileSearchSettingsInput(ctx context.Context, obj any) (settings.Search, error) {
+	var it settings.Search
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"allIdentifiers", "identifiers"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "allIdentifiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allIdentifiers"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllIdentifiers = data
+		case "identifiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiers"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Identifiers = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProfileSearchSettingsInput unmarshals raw into the ProfileSearchSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProfileSearchSettingsInput(ctx context.Context, raw any) (settings.Search, error) {
+	var out settings.Search
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProfileSearchSettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTraitSettingInput(ctx context.Context, obj any) (settings.Trait, error) {
+	var it settings.Trait
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "displayName"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTraitSettingInput unmarshals raw into the TraitSettingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTraitSettingInput(ctx context.Context, raw any) (settings.Trait, error) {
+	var out settings.Trait
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TraitSettingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUnidentifiedProfileSettingsInput(ctx context.Context, obj any) (settings.Unidentified, error) {
+	var it settings.Unidentified
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"showToAgents", "badgeLabel"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "showToAgents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showToAgents"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowToAgents = data
+		case "badgeLabel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("badgeLabel"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BadgeLabel = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUnidentifiedProfileSettingsInput unmarshals raw into the UnidentifiedProfileSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUnidentifiedProfileSettingsInput(ctx context.Context, raw any) (settings.Unidentified, error) {
+	var out settings.Unidentified
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnidentifiedProfileSettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateSettingsInput(ctx context.Context, obj any) (settings.Update, error) {
+	var it settings.Update
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expectedVersion", "identifiers", "traits", "customerHeader", "profileSearch", "components", "unidentifiedProfiles"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "identifiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiers"))
+			data, err := ec.unmarshalOIdentifierSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Identifiers = data
+		case "traits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traits"))
+			data, err := ec.unmarshalOTraitSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Traits = data
+		case "customerHeader":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerHeader"))
+			data, err := ec.unmarshalOCustomerHeaderSettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHeader(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Header = data
+		case "profileSearch":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("profileSearch"))
+			data, err := ec.unmarshalOProfileSearchSettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐSearch(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		case "components":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("components"))
+			data, err := ec.unmarshalOComponentsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐComponents(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Components = data
+		case "unidentifiedProfiles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unidentifiedProfiles"))
+			data, err := ec.unmarshalOUnidentifiedProfileSettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐUnidentified(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unidentified = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSettingsInput unmarshals raw into the UpdateSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSettingsInput(ctx context.Context, raw any) (settings.Update, error) {
+	var out settings.Update
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSettingsInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -3196,6 +5875,49 @@ func UnmarshalIdentifierInput(ctx context.Context, raw any) (model.IdentifierInp
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var componentsImplementors = []string{"Components"}
+
+func (ec *executionContext) _Components(ctx context.Context, sel ast.SelectionSet, obj *settings.Components) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, componentsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Components")
+		case "customerDetails":
+			out.Values[i] = ec._Components_customerDetails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerHistory":
+			out.Values[i] = ec._Components_customerHistory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerHeaderAndSearch":
+			out.Values[i] = ec._Components_customerHeaderAndSearch(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var customerHeaderImplementors = []string{"CustomerHeader"}
 
@@ -3235,6 +5957,54 @@ func (ec *executionContext) _CustomerHeader(ctx context.Context, sel ast.Selecti
 			}
 		case "otherMatches":
 			out.Values[i] = ec._CustomerHeader_otherMatches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerHeaderSettingsImplementors = []string{"CustomerHeaderSettings"}
+
+func (ec *executionContext) _CustomerHeaderSettings(ctx context.Context, sel ast.SelectionSet, obj *settings.Header) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerHeaderSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerHeaderSettings")
+		case "nameTraits":
+			out.Values[i] = ec._CustomerHeaderSettings_nameTraits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secondaryTrait":
+			out.Values[i] = ec._CustomerHeaderSettings_secondaryTrait(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secondaryLabel":
+			out.Values[i] = ec._CustomerHeaderSettings_secondaryLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "avatarTrait":
+			out.Values[i] = ec._CustomerHeaderSettings_avatarTrait(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -3327,6 +6097,98 @@ func (ec *executionContext) _Identifier(ctx context.Context, sel ast.SelectionSe
 		case "value":
 			out.Values[i] = ec._Identifier_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var identifierSettingImplementors = []string{"IdentifierSetting"}
+
+func (ec *executionContext) _IdentifierSetting(ctx context.Context, sel ast.SelectionSet, obj *settings.Identifier) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, identifierSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IdentifierSetting")
+		case "key":
+			out.Values[i] = ec._IdentifierSetting_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "displayName":
+			out.Values[i] = ec._IdentifierSetting_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "searchable":
+			out.Values[i] = ec._IdentifierSetting_searchable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "normalization":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IdentifierSetting_normalization(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "updateSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -3543,6 +6405,44 @@ func (ec *executionContext) _ProfileEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var profileSearchSettingsImplementors = []string{"ProfileSearchSettings"}
+
+func (ec *executionContext) _ProfileSearchSettings(ctx context.Context, sel ast.SelectionSet, obj *settings.Search) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, profileSearchSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProfileSearchSettings")
+		case "allIdentifiers":
+			out.Values[i] = ec._ProfileSearchSettings_allIdentifiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "identifiers":
+			out.Values[i] = ec._ProfileSearchSettings_identifiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -3580,6 +6480,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_profile(ctx, field)
 				})
+		case "settings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_settings(ctx, field)
+				})
+		case "settingsHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_settingsHistory(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -3593,6 +6505,239 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var settingsImplementors = []string{"Settings"}
+
+func (ec *executionContext) _Settings(ctx context.Context, sel ast.SelectionSet, obj *settings.Versioned) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Settings")
+		case "version":
+			out.Values[i] = ec._Settings_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Settings_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedBy":
+			out.Values[i] = ec._Settings_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "headerAndSearchEditable":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Settings_headerAndSearchEditable(ctx, field, obj)
+				})
+		case "identifiers":
+			out.Values[i] = ec._Settings_identifiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "traits":
+			out.Values[i] = ec._Settings_traits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerHeader":
+			out.Values[i] = ec._Settings_customerHeader(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "profileSearch":
+			out.Values[i] = ec._Settings_profileSearch(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "components":
+			out.Values[i] = ec._Settings_components(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unidentifiedProfiles":
+			out.Values[i] = ec._Settings_unidentifiedProfiles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var settingsChangeImplementors = []string{"SettingsChange"}
+
+func (ec *executionContext) _SettingsChange(ctx context.Context, sel ast.SelectionSet, obj *settings.Change) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settingsChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SettingsChange")
+		case "version":
+			out.Values[i] = ec._SettingsChange_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changedAt":
+			out.Values[i] = ec._SettingsChange_changedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changedBy":
+			out.Values[i] = ec._SettingsChange_changedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._SettingsChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._SettingsChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var settingsErrorImplementors = []string{"SettingsError"}
+
+func (ec *executionContext) _SettingsError(ctx context.Context, sel ast.SelectionSet, obj *settings.FieldError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settingsErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SettingsError")
+		case "field":
+			out.Values[i] = ec._SettingsError_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._SettingsError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._SettingsError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var settingsValuesImplementors = []string{"SettingsValues"}
+
+func (ec *executionContext) _SettingsValues(ctx context.Context, sel ast.SelectionSet, obj *settings.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settingsValuesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SettingsValues")
+		case "identifiers":
+			out.Values[i] = ec._SettingsValues_identifiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "traits":
+			out.Values[i] = ec._SettingsValues_traits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerHeader":
+			out.Values[i] = ec._SettingsValues_customerHeader(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "profileSearch":
+			out.Values[i] = ec._SettingsValues_profileSearch(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "components":
+			out.Values[i] = ec._SettingsValues_components(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unidentifiedProfiles":
+			out.Values[i] = ec._SettingsValues_unidentifiedProfiles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -3639,6 +6784,125 @@ func (ec *executionContext) _Trait(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "source":
 			out.Values[i] = ec._Trait_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var traitSettingImplementors = []string{"TraitSetting"}
+
+func (ec *executionContext) _TraitSetting(ctx context.Context, sel ast.SelectionSet, obj *settings.Trait) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, traitSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TraitSetting")
+		case "key":
+			out.Values[i] = ec._TraitSetting_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "displayName":
+			out.Values[i] = ec._TraitSetting_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suggested":
+			out.Values[i] = ec._TraitSetting_suggested(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unidentifiedProfileSettingsImplementors = []string{"UnidentifiedProfileSettings"}
+
+func (ec *executionContext) _UnidentifiedProfileSettings(ctx context.Context, sel ast.SelectionSet, obj *settings.Unidentified) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unidentifiedProfileSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnidentifiedProfileSettings")
+		case "showToAgents":
+			out.Values[i] = ec._UnidentifiedProfileSettings_showToAgents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "badgeLabel":
+			out.Values[i] = ec._UnidentifiedProfileSettings_badgeLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateSettingsPayloadImplementors = []string{"UpdateSettingsPayload"}
+
+func (ec *executionContext) _UpdateSettingsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateSettingsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateSettingsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateSettingsPayload")
+		case "settings":
+			out.Values[i] = ec._UpdateSettingsPayload_settings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateSettingsPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -4035,12 +7299,20 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNComponents2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐComponents(ctx context.Context, sel ast.SelectionSet, v settings.Components) graphql.Marshaler {
+	return ec._Components(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNCustomerHeader2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋheaderᚐCustomerHeader(ctx context.Context, sel ast.SelectionSet, v *header.CustomerHeader) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CustomerHeader!")
 		return graphql.Null
 	}
 	return ec._CustomerHeader(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerHeaderSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHeader(ctx context.Context, sel ast.SelectionSet, v settings.Header) graphql.Marshaler {
+	return ec._CustomerHeaderSettings(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -4079,6 +7351,31 @@ func (ec *executionContext) marshalNIdentifier2ᚕgithubᚗcomᚋprofilegateᚋp
 
 func (ec *executionContext) unmarshalNIdentifierInput2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐIdentifierInput(ctx context.Context, v any) (model.IdentifierInput, error) {
 	res, err := ec.unmarshalInputIdentifierInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIdentifierSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifier(ctx context.Context, sel ast.SelectionSet, v settings.Identifier) graphql.Marshaler {
+	return ec._IdentifierSetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.Identifier) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentifierSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifier(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNIdentifierSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifier(ctx context.Context, v any) (settings.Identifier, error) {
+	res, err := ec.unmarshalInputIdentifierSettingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -4144,6 +7441,10 @@ func (ec *executionContext) marshalNProfileEdge2ᚖgithubᚗcomᚋprofilegateᚋ
 	return ec._ProfileEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNProfileSearchSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐSearch(ctx context.Context, sel ast.SelectionSet, v settings.Search) graphql.Marshaler {
+	return ec._ProfileSearchSettings(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNProfileStatus2githubᚗcomᚋprofilegateᚋprofilegateᚋprofileᚐStatus(ctx context.Context, v any) (profile.Status, error) {
 	var res profile.Status
 	err := res.UnmarshalGQL(v)
@@ -4152,6 +7453,90 @@ func (ec *executionContext) unmarshalNProfileStatus2githubᚗcomᚋprofilegate�
 
 func (ec *executionContext) marshalNProfileStatus2githubᚗcomᚋprofilegateᚋprofilegateᚋprofileᚐStatus(ctx context.Context, sel ast.SelectionSet, v profile.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
+	var res model.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSettings2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐVersioned(ctx context.Context, sel ast.SelectionSet, v *settings.Versioned) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Settings!")
+		return graphql.Null
+	}
+	return ec._Settings(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSettingsChange2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*settings.Change) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSettingsChange2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSettingsChange2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐChange(ctx context.Context, sel ast.SelectionSet, v *settings.Change) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SettingsChange!")
+		return graphql.Null
+	}
+	return ec._SettingsChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSettingsError2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐFieldErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*settings.FieldError) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSettingsError2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐFieldError(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSettingsError2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐFieldError(ctx context.Context, sel ast.SelectionSet, v *settings.FieldError) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SettingsError!")
+		return graphql.Null
+	}
+	return ec._SettingsError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSettingsErrorCode2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐErrorCode(ctx context.Context, v any) (settings.ErrorCode, error) {
+	var res settings.ErrorCode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSettingsErrorCode2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐErrorCode(ctx context.Context, sel ast.SelectionSet, v settings.ErrorCode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSettingsValues2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐSettings(ctx context.Context, sel ast.SelectionSet, v *settings.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SettingsValues!")
+		return graphql.Null
+	}
+	return ec._SettingsValues(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -4197,6 +7582,20 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNTrait2githubᚗcomᚋprofilegateᚋprofilegateᚋprofileᚐTrait(ctx context.Context, sel ast.SelectionSet, v profile.Trait) graphql.Marshaler {
 	return ec._Trait(ctx, sel, &v)
 }
@@ -4215,6 +7614,40 @@ func (ec *executionContext) marshalNTrait2ᚕgithubᚗcomᚋprofilegateᚋprofil
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNTraitSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTrait(ctx context.Context, sel ast.SelectionSet, v settings.Trait) graphql.Marshaler {
+	return ec._TraitSetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.Trait) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTraitSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTrait(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNTraitSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTrait(ctx context.Context, v any) (settings.Trait, error) {
+	res, err := ec.unmarshalInputTraitSettingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnidentifiedProfileSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐUnidentified(ctx context.Context, sel ast.SelectionSet, v settings.Unidentified) graphql.Marshaler {
+	return ec._UnidentifiedProfileSettings(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNUpdateSettingsInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐUpdate(ctx context.Context, v any) (settings.Update, error) {
+	res, err := ec.unmarshalInputUpdateSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -4389,11 +7822,44 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOComponentsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐComponents(ctx context.Context, v any) (*settings.Components, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputComponentsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCustomerHeaderSettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHeader(ctx context.Context, v any) (*settings.Header, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCustomerHeaderSettingsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOHeaderTrait2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋheaderᚐTrait(ctx context.Context, sel ast.SelectionSet, v *header.Trait) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._HeaderTrait(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOIdentifierSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx context.Context, v any) ([]settings.Identifier, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]settings.Identifier, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIdentifierSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifier(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
@@ -4421,6 +7887,21 @@ func (ec *executionContext) marshalOProfile2ᚖgithubᚗcomᚋprofilegateᚋprof
 	return ec._Profile(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOProfileSearchSettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐSearch(ctx context.Context, v any) (*settings.Search, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProfileSearchSettingsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSettingsValues2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐSettings(ctx context.Context, sel ast.SelectionSet, v *settings.Settings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SettingsValues(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -4431,6 +7912,41 @@ func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.S
 	_ = ctx
 	res := graphql.MarshalString(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -4467,6 +7983,38 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTraitSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx context.Context, v any) ([]settings.Trait, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]settings.Trait, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTraitSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTrait(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOUnidentifiedProfileSettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐUnidentified(ctx context.Context, v any) (*settings.Unidentified, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUnidentifiedProfileSettingsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUpdateSettingsPayload2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐUpdateSettingsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateSettingsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateSettingsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

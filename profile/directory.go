@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"crypto/rand"
+	"slices"
 	"strings"
 	"time"
 )
@@ -23,6 +24,8 @@ type Directory struct {
 	Store    UnidentifiedStore
 	// Now is the clock for recorded contacts.
 	Now func() time.Time
+	// HideUnidentified leaves unidentified profiles out of search results.
+	HideUnidentified bool
 }
 
 // Identification is the one person an address is taken to belong to.
@@ -63,13 +66,17 @@ func (d *Directory) Identify(ctx context.Context, f Fetcher, raw Identifier) (*I
 }
 
 // Search returns every person carrying raw, best first, and the recorded unidentified profile
-// of the address when no source knows it. It never records a contact.
+// of the address when no source knows it; with HideUnidentified, only identified people. It
+// never records a contact.
 func (d *Directory) Search(ctx context.Context, f Fetcher, raw Identifier) ([]*Profile, []*Error, error) {
 	m, err := d.Stitcher.Match(ctx, f, raw)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(m.People) > 0 || m.Blocked || !m.Complete() {
+	if d.HideUnidentified {
+		m.People = slices.DeleteFunc(m.People, func(p *Profile) bool { return p.Status == StatusUnidentified })
+	}
+	if len(m.People) > 0 || m.Blocked || !m.Complete() || d.HideUnidentified {
 		return m.People, m.Errors, nil
 	}
 	c, err := d.Store.FindContact(ctx, m.Identifier)

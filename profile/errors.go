@@ -14,6 +14,16 @@ const (
 	CodeUnknownIdentifier Code = "UNKNOWN_IDENTIFIER"
 	CodeSourceUnavailable Code = "SOURCE_UNAVAILABLE"
 	CodeInternal          Code = "INTERNAL"
+	// CodeUnauthenticated: the request carries no valid credentials.
+	CodeUnauthenticated Code = "UNAUTHENTICATED"
+	// CodeForbidden: the caller's role may not do this.
+	CodeForbidden Code = "FORBIDDEN"
+	// CodeComponentDisabled: the feature's component is turned off in the settings.
+	CodeComponentDisabled Code = "COMPONENT_DISABLED"
+	// CodeSettingsReadOnly: the client may read these settings but not change them.
+	CodeSettingsReadOnly Code = "SETTINGS_READ_ONLY"
+	// CodeConflict: the settings changed since the version the change was made against.
+	CodeConflict Code = "CONFLICT"
 )
 
 // Error is profilegate's one error type. Message is safe to show to a client; Err, when set,

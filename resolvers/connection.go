@@ -20,14 +20,30 @@ type page struct {
 	after string // profile id; "" for the first page
 }
 
-func newPage(first *int, after *string) (page, error) {
-	p := page{first: DefaultPageSize}
-	if first != nil {
-		if *first < 1 || *first > MaxPageSize {
-			return page{}, profile.Errorf(profile.CodeBadUserInput, "first must be between 1 and %d, got %d", MaxPageSize, *first)
-		}
-		p.first = *first
+// pageSize validates first: 1 to MaxPageSize, DefaultPageSize when nil.
+func pageSize(first *int) (int, error) {
+	if first == nil {
+		return DefaultPageSize, nil
 	}
+	if *first < 1 || *first > MaxPageSize {
+		return 0, profile.Errorf(profile.CodeBadUserInput, "first must be between 1 and %d, got %d", MaxPageSize, *first)
+	}
+	return *first, nil
+}
+
+func ptrOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func newPage(first *int, after *string) (page, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return page{}, err
+	}
+	p := page{first: n}
 	if after != nil && *after != "" {
 		id, err := decodeCursor(*after)
 		if err != nil {

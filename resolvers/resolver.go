@@ -1,19 +1,18 @@
 // Package resolvers implements the GraphQL schema: each resolver translates its arguments to a
-// call into the profile directory and the answer back, reporting source failures beside the
-// data they did not prevent.
+// call into the profile directory or the settings and the answer back, reporting source
+// failures beside the data they did not prevent.
 package resolvers
 
 import (
 	"time"
 
-	"github.com/profilegate/profilegate/header"
-	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/settings"
 )
 
 // Resolver is the root resolver; it holds the gateway's dependencies.
 type Resolver struct {
-	Directory *profile.Directory
-	Header    header.Settings
+	// Config holds the current settings and the directory and header settings they drive.
+	Config *settings.Service
 	// Now is the clock headers are rendered against ("7 years").
 	Now func() time.Time
 }

@@ -8,16 +8,42 @@ package resolvers
 import (
 	"context"
 
+	"github.com/profilegate/profilegate/auth"
+
 	"github.com/profilegate/profilegate/graph"
 	"github.com/profilegate/profilegate/graph/model"
 	"github.com/profilegate/profilegate/header"
 	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/settings"
 )
+
+// Normalization is the resolver for the normalization field.
+func (r *identifierSettingResolver) Normalization(ctx context.Context, obj *settings.Identifier) (string, error) {
+	return string(obj.Normalization), nil
+}
+
+// UpdateSettings is the resolver for the updateSettings field.
+func (r *mutationResolver) UpdateSettings(ctx context.Context, input settings.Update) (*model.UpdateSettingsPayload, error) {
+	input.By, input.Client = auth.For(ctx).Name, settings.FlexVersion(ctx)
+	snap, userErrors, err := r.Config.Update(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	payload := &model.UpdateSettingsPayload{Settings: snap.Versioned, UserErrors: []*settings.FieldError{}}
+	for i := range userErrors {
+		payload.UserErrors = append(payload.UserErrors, &userErrors[i])
+	}
+	return payload, nil
+}
 
 // CustomerHeader is the resolver for the customerHeader field.
 func (r *queryResolver) CustomerHeader(ctx context.Context, identifier model.IdentifierInput) (*header.CustomerHeader, error) {
-	id, err := r.Directory.Identify(ctx, loaders.For(ctx), profile.Identifier(identifier))
+	snap := r.Config.Current()
+	if err := snap.CheckComponent(); err != nil {
+		return nil, err
+	}
+	id, err := snap.Directory.Identify(ctx, loaders.For(ctx), profile.Identifier(identifier))
 	if err != nil {
 		return nil, err
 	}
@@ -25,16 +51,25 @@ func (r *queryResolver) CustomerHeader(ctx context.Context, identifier model.Ide
 		return nil, fail(ctx, id.Errors)
 	}
 	report(ctx, id.Errors)
-	return header.Render(id.Profile, id.Address, id.OtherMatches, r.Header, r.Now()), nil
+	return header.Render(id.Profile, id.Address, id.OtherMatches, snap.Header, r.Now()), nil
 }
 
 // SearchProfiles is the resolver for the searchProfiles field.
 func (r *queryResolver) SearchProfiles(ctx context.Context, identifier model.IdentifierInput, first *int, after *string) (*model.ProfileConnection, error) {
+	snap := r.Config.Current()
+	if err := snap.CheckComponent(); err != nil {
+		return nil, err
+	}
+	if !isAdmin(ctx) {
+		if err := snap.CheckAgentSearch(identifier.Key); err != nil {
+			return nil, err
+		}
+	}
 	page, err := newPage(first, after)
 	if err != nil {
 		return nil, err
 	}
-	people, errs, err := r.Directory.Search(ctx, loaders.For(ctx), profile.Identifier(identifier))
+	people, errs, err := snap.Directory.Search(ctx, loaders.For(ctx), profile.Identifier(identifier))
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +79,7 @@ func (r *queryResolver) SearchProfiles(ctx context.Context, identifier model.Ide
 
 // Profile is the resolver for the profile field.
 func (r *queryResolver) Profile(ctx context.Context, id string) (*profile.Profile, error) {
-	p, errs, err := r.Directory.ByID(ctx, loaders.For(ctx), id)
+	p, errs, err := r.Config.Current().Directory.ByID(ctx, loaders.For(ctx), id)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +90,50 @@ func (r *queryResolver) Profile(ctx context.Context, id string) (*profile.Profil
 	return p, nil
 }
 
+// Settings is the resolver for the settings field.
+func (r *queryResolver) Settings(ctx context.Context) (*settings.Versioned, error) {
+	return r.Config.Current().Versioned, nil
+}
+
+// SettingsHistory is the resolver for the settingsHistory field.
+func (r *queryResolver) SettingsHistory(ctx context.Context, first *int, beforeVersion *int) ([]*settings.Change, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := r.Config.History(ctx, ptrOr(beforeVersion, 0), n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*settings.Change, len(changes))
+	for i := range changes {
+		out[i] = &changes[i]
+	}
+	return out, nil
+}
+
+// HeaderAndSearchEditable is the resolver for the headerAndSearchEditable field.
+func (r *settingsResolver) HeaderAndSearchEditable(ctx context.Context, obj *settings.Versioned) (bool, error) {
+	return settings.HeaderAndSearchEditable(settings.FlexVersion(ctx)), nil
+}
+
+// IdentifierSetting returns graph.IdentifierSettingResolver implementation.
+func (r *Resolver) IdentifierSetting() graph.IdentifierSettingResolver {
+	return &identifierSettingResolver{r}
+}
+
+// Mutation returns graph.MutationResolver implementation.
+func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// Settings returns graph.SettingsResolver implementation.
+func (r *Resolver) Settings() graph.SettingsResolver { return &settingsResolver{r} }
+
+type (
+	identifierSettingResolver struct{ *Resolver }
+	mutationResolver          struct{ *Resolver }
+	queryResolver             struct{ *Resolver }
+	settingsResolver          struct{ *Resolver }
+)

@@ -30,6 +30,36 @@ var migrations = []migration{
 	PRIMARY KEY (identifier_key, identifier_value)
 )`,
 	},
+	{
+		sqlite: `CREATE TABLE settings (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	version    INTEGER NOT NULL,
+	body       TEXT NOT NULL,
+	updated_at DATETIME NOT NULL,
+	updated_by TEXT NOT NULL
+);
+CREATE TABLE settings_history (
+	version     INTEGER PRIMARY KEY,
+	changed_at  DATETIME NOT NULL,
+	changed_by  TEXT NOT NULL,
+	before_body TEXT,
+	after_body  TEXT NOT NULL
+)`,
+		postgres: `CREATE TABLE settings (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	version    INTEGER NOT NULL,
+	body       TEXT NOT NULL,
+	updated_at TIMESTAMPTZ NOT NULL,
+	updated_by TEXT NOT NULL
+);
+CREATE TABLE settings_history (
+	version     INTEGER PRIMARY KEY,
+	changed_at  TIMESTAMPTZ NOT NULL,
+	changed_by  TEXT NOT NULL,
+	before_body TEXT,
+	after_body  TEXT NOT NULL
+)`,
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes replicas migrating at once.

@@ -3,7 +3,13 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/settings"
 )
 
 // An identifier to look a contact up by.
@@ -14,6 +20,10 @@ type IdentifierInput struct {
 	// The value as the contact presented it; it is normalized by the key's rules before lookup
 	// (phone numbers to E.164, emails trimmed and lower-cased, ids trimmed).
 	Value string `json:"value"`
+}
+
+// Changes to the gateway's settings.
+type Mutation struct {
 }
 
 // Relay page information.
@@ -51,4 +61,70 @@ type ProfileEdge struct {
 // `extensions.code` = `SOURCE_UNAVAILABLE` and `extensions.source` naming it, while everything
 // the healthy sources found still comes back.
 type Query struct {
+}
+
+// The answer to `updateSettings`.
+type UpdateSettingsPayload struct {
+	// The settings after the change; unchanged when `userErrors` is not empty.
+	Settings *settings.Versioned `json:"settings"`
+	// Every problem of the change, each at the input field it concerns; empty when the change was saved.
+	UserErrors []*settings.FieldError `json:"userErrors"`
+}
+
+// What a caller may do; given by their API key or the role claim of their JWT.
+type Role string
+
+const (
+	// Reads: the customer header, profile search, profiles and the settings.
+	RoleAgent Role = "AGENT"
+	// Everything agents do, plus changing the settings and reading their history.
+	RoleAdmin Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RoleAgent,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleAgent, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

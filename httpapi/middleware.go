@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/profilegate/profilegate/auth"
+	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/settings"
+)
+
+// Authenticate answers requests without valid credentials with 401 UNAUTHENTICATED and puts
+// the caller of the others in their context.
+func Authenticate(a *auth.Authenticator, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.Authenticate(r)
+		if err != nil {
+			log.InfoContext(r.Context(), "request refused", "code", profile.CodeUnauthenticated, "remote", r.RemoteAddr, "why", err)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="profilegate"`)
+			WriteError(w, http.StatusUnauthorized, profile.CodeUnauthenticated, clientMessage(err))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// clientMessage is an authentication error's message without the sentinel's prefix.
+func clientMessage(err error) string {
+	msg := err.Error()
+	if prefix := auth.ErrUnauthenticated.Error() + ": "; errors.Is(err, auth.ErrUnauthenticated) && len(msg) > len(prefix) {
+		return msg[len(prefix):]
+	}
+	return "authentication failed"
+}
+
+// FlexVersion reads the X-Flex-UI-Version header into the request's context; a malformed
+// version is answered with 400 BAD_USER_INPUT.
+func FlexVersion(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get(settings.FlexVersionHeader)
+		if h == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		v, err := settings.ParseFlexVersion(h)
+		var pe *profile.Error
+		if errors.As(err, &pe) {
+			WriteError(w, http.StatusBadRequest, pe.Code, pe.Message)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(settings.WithFlexVersion(r.Context(), v)))
+	})
+}
+
+// WriteError answers with a GraphQL response holding one request error.
+func WriteError(w http.ResponseWriter, status int, code profile.Code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}},
+	})
+}

@@ -1,0 +1,199 @@
+package settings
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/profilegate/profilegate/profile"
+)
+
+// Settings are what admins configure. The order of Identifiers is their priority: lookups
+// prefer the first, and a profile's id comes from its highest-priority identifier.
+type Settings struct {
+	Identifiers  []Identifier `json:"identifiers"`
+	Traits       []Trait      `json:"traits"`
+	Header       Header       `json:"customerHeader"`
+	Search       Search       `json:"profileSearch"`
+	Components   Components   `json:"components"`
+	Unidentified Unidentified `json:"unidentifiedProfiles"`
+}
+
+// Identifier is the setting of one identifier key. Keys and their normalization are declared in
+// the configuration, beside the source columns that hold them; settings order, name and hide them.
+type Identifier struct {
+	Key         string `json:"key"`
+	DisplayName string `json:"displayName"`
+	// Searchable is whether agents may search by this identifier.
+	Searchable bool `json:"searchable"`
+	// Normalization is filled in from the configuration; it is not stored.
+	Normalization profile.Normalization `json:"-"`
+}
+
+// Trait is the setting of one trait key.
+type Trait struct {
+	Key         string `json:"key"`
+	DisplayName string `json:"displayName"`
+}
+
+// Suggested reports whether t is one of the suggested traits, whose display names are fixed.
+func (t Trait) Suggested() bool {
+	_, ok := SuggestedTraits[t.Key]
+	return ok
+}
+
+// SuggestedTraits are the traits every contact center has, with their fixed display names.
+var SuggestedTraits = map[string]string{"name": "Name", "phone": "Phone", "email": "Email"}
+
+// Header says which traits make the customer header.
+type Header struct {
+	// NameTraits are joined with one space to make the name.
+	NameTraits []string `json:"nameTraits"`
+	// SecondaryTrait is shown under the name; none when empty.
+	SecondaryTrait string `json:"secondaryTrait"`
+	// SecondaryLabel is shown before it; the trait's display name when empty.
+	SecondaryLabel string `json:"secondaryLabel"`
+	// AvatarTrait holds the avatar's URL; none when empty.
+	AvatarTrait string `json:"avatarTrait"`
+}
+
+// Search says which identifiers agents may search profiles by.
+type Search struct {
+	// AllIdentifiers allows every searchable identifier.
+	AllIdentifiers bool `json:"allIdentifiers"`
+	// Identifiers are the allowed keys, in priority order; with AllIdentifiers, every
+	// searchable identifier (kept so by canonical).
+	Identifiers []string `json:"identifiers"`
+}
+
+// Components say which agent desktop components are on.
+type Components struct {
+	CustomerDetails bool `json:"customerDetails"`
+	CustomerHistory bool `json:"customerHistory"`
+}
+
+// CustomerHeaderAndSearch is on exactly when customer details or customer history is: both
+// show the customer header and profile search.
+func (c Components) CustomerHeaderAndSearch() bool { return c.CustomerDetails || c.CustomerHistory }
+
+// Unidentified says how contacts no source knows are shown.
+type Unidentified struct {
+	// ShowToAgents lists unidentified profiles in search results; the header shows the badge
+	// for a new contact either way.
+	ShowToAgents bool `json:"showToAgents"`
+	// BadgeLabel badges an unidentified profile's header.
+	BadgeLabel string `json:"badgeLabel"`
+}
+
+// Versioned are settings as stored: each change makes a new version.
+type Versioned struct {
+	Settings
+	Version   int
+	UpdatedAt time.Time
+	// UpdatedBy names who made the change ("config" for the initial settings).
+	UpdatedBy string
+}
+
+// Change is one recorded change of the settings.
+type Change struct {
+	Version   int
+	ChangedAt time.Time
+	ChangedBy string
+	// Before is nil for the initial settings.
+	Before *Settings
+	After  *Settings
+}
+
+// Clone returns a deep copy of s.
+func (s *Settings) Clone() *Settings {
+	c := *s
+	c.Identifiers = slices.Clone(s.Identifiers)
+	c.Traits = slices.Clone(s.Traits)
+	c.Header.NameTraits = slices.Clone(s.Header.NameTraits)
+	c.Search.Identifiers = slices.Clone(s.Search.Identifiers)
+	return &c
+}
+
+// IdentifierPriority returns the identifier keys in priority order.
+func (s *Settings) IdentifierPriority() []string {
+	keys := make([]string, len(s.Identifiers))
+	for i, id := range s.Identifiers {
+		keys[i] = id.Key
+	}
+	return keys
+}
+
+// AgentsMaySearchBy reports whether agents may search profiles by key.
+func (s *Settings) AgentsMaySearchBy(key string) bool {
+	return slices.Contains(s.Search.Identifiers, key)
+}
+
+// canonical fills in what settings derive: the normalization of each identifier, the fixed
+// display names of suggested traits, and the identifiers "all" stands for in search. It also
+// follows the configuration: identifiers it no longer declares are dropped, and ones it newly
+// declares are added last, searchable.
+func (s *Settings) canonical(norm *profile.Normalizer) {
+	s.Identifiers = slices.DeleteFunc(s.Identifiers, func(id Identifier) bool {
+		_, ok := norm.Normalization(id.Key)
+		return !ok
+	})
+	for _, key := range norm.Keys() {
+		if !slices.ContainsFunc(s.Identifiers, func(id Identifier) bool { return id.Key == key }) {
+			s.Identifiers = append(s.Identifiers, Identifier{Key: key, Searchable: true})
+		}
+	}
+	for i, id := range s.Identifiers {
+		s.Identifiers[i].Normalization, _ = norm.Normalization(id.Key)
+		if id.DisplayName == "" {
+			s.Identifiers[i].DisplayName = id.Key
+		}
+	}
+	for i, t := range s.Traits {
+		if name, ok := SuggestedTraits[t.Key]; ok {
+			s.Traits[i].DisplayName = name
+		} else if t.DisplayName == "" {
+			s.Traits[i].DisplayName = profile.Label(t.Key)
+		}
+	}
+	chosen := s.Search.Identifiers
+	s.Search.Identifiers = []string{}
+	for _, id := range s.Identifiers {
+		if id.Searchable && (s.Search.AllIdentifiers || slices.Contains(chosen, id.Key)) {
+			s.Search.Identifiers = append(s.Search.Identifiers, id.Key)
+		}
+	}
+	if s.Header.NameTraits == nil {
+		s.Header.NameTraits = []string{}
+	}
+}
+
+// headerAndSearchEqual reports whether a and b have the same customer header and profile
+// search settings, the ones Flex UI clients older than 2.8.0 may not change.
+func headerAndSearchEqual(a, b *Settings) bool {
+	return slices.Equal(a.Header.NameTraits, b.Header.NameTraits) &&
+		a.Header.SecondaryTrait == b.Header.SecondaryTrait &&
+		a.Header.SecondaryLabel == b.Header.SecondaryLabel &&
+		a.Header.AvatarTrait == b.Header.AvatarTrait &&
+		a.Search.AllIdentifiers == b.Search.AllIdentifiers &&
+		slices.Equal(a.Search.Identifiers, b.Search.Identifiers)
+}
+
+// CheckComponent answers COMPONENT_DISABLED while the customer header and search component is off.
+func (s *Settings) CheckComponent() error {
+	if s.Components.CustomerHeaderAndSearch() {
+		return nil
+	}
+	return profile.Errorf(profile.CodeComponentDisabled,
+		"the customer header and search component is off; an admin turns it on by turning on customer details or customer history (updateSettings, components)")
+}
+
+// CheckAgentSearch answers FORBIDDEN when agents may not search by key. A key that is not
+// configured passes: the lookup reports it as unknown.
+func (s *Settings) CheckAgentSearch(key string) error {
+	configured := slices.ContainsFunc(s.Identifiers, func(id Identifier) bool { return id.Key == key })
+	if !configured || s.AgentsMaySearchBy(key) {
+		return nil
+	}
+	return profile.Errorf(profile.CodeForbidden, "agents may not search by %q; they may search by: %s",
+		key, strings.Join(s.Search.Identifiers, ", "))
+}

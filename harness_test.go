@@ -137,8 +137,30 @@ func (g *gateway) send(body []byte) *gqlResponse {
 
 // try sends a request body and reads the response without failing the test, so it may run
 // off the test's goroutine.
-func (g *gateway) try(body []byte) (*gqlResponse, error) {
-	resp, err := http.Post(g.srv.URL+"/query", "application/json", bytes.NewReader(body))
+func (g *gateway) try(body []byte) (*gqlResponse, error) { return g.tryWith(nil, body) }
+
+// postWith sends a GraphQL request with extra request headers (credentials, Flex UI version).
+func (g *gateway) postWith(h http.Header, query string, vars map[string]any) *gqlResponse {
+	g.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	r, err := g.tryWith(h, body)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return r
+}
+
+func (g *gateway) tryWith(h http.Header, body []byte) (*gqlResponse, error) {
+	req, err := http.NewRequest(http.MethodPost, g.srv.URL+"/query", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = h.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,435 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/profilegate/profilegate/auth"
+	"github.com/profilegate/profilegate/config"
+)
+
+// callers of a gateway with auth on: one API key per role.
+type callers struct {
+	agent, admin http.Header
+}
+
+func bearer(credential string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + credential}}
+}
+
+// withKeys turns auth on in cfg with an agent key and an admin key.
+func withKeys(cfg *config.Config) callers {
+	agentKey, agentHash := auth.NewKey()
+	adminKey, adminHash := auth.NewKey()
+	cfg.Auth = auth.Config{APIKeys: []auth.APIKey{
+		{Name: "desk", Role: auth.RoleAgent, SHA256: agentHash},
+		{Name: "ops", Role: auth.RoleAdmin, SHA256: adminHash},
+	}}
+	return callers{agent: bearer(agentKey), admin: bearer(adminKey)}
+}
+
+const settingsQuery = `{ settings { version updatedBy headerAndSearchEditable
+  identifiers { key displayName searchable normalization }
+  customerHeader { nameTraits secondaryTrait secondaryLabel avatarTrait }
+  profileSearch { allIdentifiers identifiers }
+  components { customerDetails customerHistory customerHeaderAndSearch }
+  unidentifiedProfiles { showToAgents badgeLabel } } }`
+
+type settingsJSON struct {
+	Version                 int
+	UpdatedBy               string
+	HeaderAndSearchEditable bool
+	Identifiers             []struct {
+		Key, DisplayName, Normalization string
+		Searchable                      bool
+	}
+	CustomerHeader struct {
+		NameTraits                                  []string
+		SecondaryTrait, SecondaryLabel, AvatarTrait string
+	}
+	ProfileSearch struct {
+		AllIdentifiers bool
+		Identifiers    []string
+	}
+	Components struct {
+		CustomerDetails, CustomerHistory, CustomerHeaderAndSearch bool
+	}
+	UnidentifiedProfiles struct {
+		ShowToAgents bool
+		BadgeLabel   string
+	}
+}
+
+func (g *gateway) settings(h http.Header) settingsJSON {
+	g.t.Helper()
+	var out struct{ Settings settingsJSON }
+	g.postWith(h, settingsQuery, nil).decode(g.t, &out)
+	return out.Settings
+}
+
+const updateMutation = `mutation($input: UpdateSettingsInput!) {
+  updateSettings(input: $input) { settings { version updatedBy } userErrors { field message code } }
+}`
+
+type updateJSON struct {
+	UpdateSettings *struct {
+		Settings struct {
+			Version   int
+			UpdatedBy string
+		}
+		UserErrors []struct {
+			Field         []string
+			Message, Code string
+		}
+	}
+}
+
+// update changes the settings from the version read now, failing on any error.
+func (g *gateway) update(h http.Header, input map[string]any) int {
+	g.t.Helper()
+	if _, ok := input["expectedVersion"]; !ok {
+		input["expectedVersion"] = g.settings(h).Version
+	}
+	var out updateJSON
+	g.postWith(h, updateMutation, map[string]any{"input": input}).decode(g.t, &out)
+	if len(out.UpdateSettings.UserErrors) > 0 {
+		g.t.Fatalf("update refused: %+v", out.UpdateSettings.UserErrors)
+	}
+	return out.UpdateSettings.Settings.Version
+}
+
+func TestAccessByRole(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	who := withKeys(cfg)
+	g := startGateway(t, cfg)
+	ops := []struct {
+		name, query string
+		admin       bool
+	}{
+		{"customerHeader", `{ customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name } }`, false},
+		{"searchProfiles", `{ searchProfiles(identifier: {key: "email", value: "ada.lovelace@example.com"}) { totalCount } }`, false},
+		{"profile", `{ profile(id: "pf_ZW1haWw6YWRhQGV4YW1wbGUuY29t") { id } }`, false},
+		{"settings", `{ settings { version } }`, false},
+		{"settingsHistory", `{ settingsHistory { version } }`, true},
+		{"updateSettings", `mutation { updateSettings(input: {expectedVersion: 1}) { settings { version } } }`, true},
+	}
+	for _, op := range ops {
+		t.Run(op.name, func(t *testing.T) {
+			for _, c := range []struct {
+				caller string
+				h      http.Header
+				status int
+				code   string
+			}{
+				{"none", nil, http.StatusUnauthorized, "UNAUTHENTICATED"},
+				{"badKey", bearer(auth.KeyPrefix + "not-a-key"), http.StatusUnauthorized, "UNAUTHENTICATED"},
+				{"badScheme", http.Header{"Authorization": {"Basic YWRtaW46YWRtaW4="}}, http.StatusUnauthorized, "UNAUTHENTICATED"},
+				{"agent", who.agent, http.StatusOK, map[bool]string{false: "", true: "FORBIDDEN"}[op.admin]},
+				{"admin", who.admin, http.StatusOK, ""},
+			} {
+				r := g.postWith(c.h, op.query, nil)
+				if r.status != c.status || !slices.Equal(r.codes(), slices.DeleteFunc([]string{c.code}, func(s string) bool { return s == "" })) {
+					t.Errorf("%s: status %d, codes %v; want %d %q\n%s", c.caller, r.status, r.codes(), c.status, c.code, r.raw)
+				}
+			}
+		})
+	}
+	r := g.postWith(nil, ops[0].query, nil)
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "Authorization: Bearer") {
+		t.Errorf("401 does not say how to authenticate: %s", r.raw)
+	}
+	if h := g.settings(who.admin); h.Version != 1 {
+		t.Errorf("a refused update changed the settings: version %d", h.Version)
+	}
+}
+
+func TestFlexUIVersionGate(t *testing.T) {
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	change := func(version string, header map[string]any) *gqlResponse {
+		h := http.Header{"X-Flex-Ui-Version": {version}}
+		input := map[string]any{"expectedVersion": g.settings(nil).Version, "customerHeader": header}
+		return g.postWith(h, updateMutation, map[string]any{"input": input})
+	}
+	firstOnly := map[string]any{"nameTraits": []string{"first_name"}, "secondaryTrait": "customer_since", "avatarTrait": "profile_image_url"}
+	for _, tc := range []struct {
+		version  string
+		editable bool
+	}{
+		{"2.7.3", false}, {"2.7.99", false}, {"2.8.0-beta.2", false}, {"2.8.0", true}, {"2.10.1", true},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			before := g.settings(nil)
+			if s := g.settings(http.Header{"X-Flex-Ui-Version": {tc.version}}); s.HeaderAndSearchEditable != tc.editable || s.Version != before.Version {
+				t.Fatalf("read by %s: editable %v, version %d", tc.version, s.HeaderAndSearchEditable, s.Version)
+			}
+			names := []string{"first_name"}
+			if slices.Equal(before.CustomerHeader.NameTraits, names) {
+				names = []string{"first_name", "last_name"}
+			}
+			firstOnly["nameTraits"] = names
+			r := change(tc.version, firstOnly)
+			after := g.settings(nil)
+			if tc.editable {
+				if len(r.Errors) > 0 || after.Version != before.Version+1 || !slices.Equal(after.CustomerHeader.NameTraits, names) {
+					t.Fatalf("change from %s refused: %s", tc.version, r.raw)
+				}
+				return
+			}
+			if !slices.Equal(r.codes(), []string{"SETTINGS_READ_ONLY"}) || !strings.Contains(r.Errors[0].Message, "2.8.0") {
+				t.Fatalf("change from %s: %s; want SETTINGS_READ_ONLY naming 2.8.0", tc.version, r.raw)
+			}
+			if after.Version != before.Version {
+				t.Fatal("a read-only change was saved")
+			}
+		})
+	}
+	t.Run("OldClientChangesOtherSettings", func(t *testing.T) {
+		h := http.Header{"X-Flex-Ui-Version": {"2.7.3"}}
+		g.update(h, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "First call"}})
+	})
+	t.Run("Malformed", func(t *testing.T) {
+		r := g.postWith(http.Header{"X-Flex-Ui-Version": {"two point eight"}}, `{ settings { version } }`, nil)
+		if r.status != http.StatusBadRequest || !slices.Equal(r.codes(), []string{"BAD_USER_INPUT"}) || !strings.Contains(r.Errors[0].Message, "X-Flex-UI-Version") {
+			t.Fatalf("malformed version: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+func TestSettingsValidationOverHTTP(t *testing.T) {
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	var out updateJSON
+	g.post(updateMutation, map[string]any{"input": map[string]any{
+		"expectedVersion": 1,
+		"traits":          []map[string]any{{"key": "first_name"}, {"key": "email", "displayName": "E-mail"}},
+		"customerHeader":  map[string]any{"nameTraits": []string{"first_name", "nickname"}, "avatarTrait": "profile_image_url"},
+		"profileSearch":   map[string]any{"allIdentifiers": false, "identifiers": []string{"fax"}},
+	}}).decode(t, &out)
+	var got []string
+	for _, e := range out.UpdateSettings.UserErrors {
+		got = append(got, strings.Join(e.Field, ".")+" "+e.Code)
+	}
+	want := []string{
+		"traits.1.displayName FIXED",
+		"customerHeader.nameTraits.1 NOT_CONFIGURED",
+		"customerHeader.avatarTrait NOT_CONFIGURED",
+		"profileSearch.identifiers.0 NOT_CONFIGURED",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("user errors %v, want %v", got, want)
+	}
+	if out.UpdateSettings.Settings.Version != 1 || g.settings(nil).CustomerHeader.AvatarTrait != "profile_image_url" {
+		t.Fatal("an invalid change was applied")
+	}
+}
+
+func TestConcurrentSettingsWriters(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			g := startGateway(t, demoConfig(t, backend))
+			const writers = 8
+			var wg sync.WaitGroup
+			codes := make([]string, writers)
+			for i := range writers {
+				wg.Go(func() {
+					body := fmt.Sprintf(`{"query":"mutation { updateSettings(input: {expectedVersion: 1, unidentifiedProfiles: {showToAgents: true, badgeLabel: \"Writer %d\"}}) { settings { version } } }"}`, i)
+					r, err := g.try([]byte(body))
+					if err != nil {
+						codes[i] = err.Error()
+						return
+					}
+					codes[i] = strings.Join(r.codes(), ",")
+				})
+			}
+			wg.Wait()
+			slices.Sort(codes)
+			want := append([]string{""}, slices.Repeat([]string{"CONFLICT"}, writers-1)...)
+			slices.Sort(want)
+			if !slices.Equal(codes, want) {
+				t.Fatalf("outcomes %q; want one saved and %d CONFLICT", codes, writers-1)
+			}
+			if s := g.settings(nil); s.Version != 2 || !strings.HasPrefix(s.UnidentifiedProfiles.BadgeLabel, "Writer ") {
+				t.Fatalf("settings after the race: %+v", s)
+			}
+		})
+	}
+}
+
+func TestSettingsSurviveRestart(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	g := startGateway(t, cfg)
+	g.update(nil, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "First call"}})
+	g.srv.Close()
+	g.app.Close()
+
+	again := startGateway(t, cfg)
+	if s := again.settings(nil); s.Version != 2 || s.UnidentifiedProfiles.BadgeLabel != "First call" || s.UpdatedBy != "anonymous" {
+		t.Fatalf("after restart: %+v", s)
+	}
+	if h := again.header("phonenumber", "+1 212 555 0147"); h.Badge == nil || *h.Badge != "First call" {
+		t.Fatalf("header badge %v; want the stored label", h.Badge)
+	}
+	var out struct{ SettingsHistory []struct{ Version int } }
+	again.post(`{ settingsHistory { version } }`, nil).decode(t, &out)
+	if len(out.SettingsHistory) != 2 {
+		t.Fatalf("history after restart %+v", out)
+	}
+}
+
+// TestReplicasShareSettings runs two gateways on one PostgreSQL: a change made through one is
+// answered by the other within its refresh interval, without a restart.
+func TestReplicasShareSettings(t *testing.T) {
+	cfg := demoConfig(t, "postgres")
+	cfg.SettingsRefresh = 100 * time.Millisecond
+	a := startGateway(t, cfg)
+	b := startGatewayWith(t, cfg, false)
+	if b.settings(nil).Version != 1 {
+		t.Fatal("replicas disagree at start")
+	}
+	a.update(nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": false}})
+	deadline := time.Now().Add(5 * time.Second)
+	for b.settings(nil).Version != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("replica b did not see the change within 5s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r := b.post(`{ customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name } }`, nil)
+	if !slices.Equal(r.codes(), []string{"COMPONENT_DISABLED"}) {
+		t.Fatalf("replica b still answers the header: %s", r.raw)
+	}
+}
+
+func TestComponentDisabled(t *testing.T) {
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	g.update(nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": false}})
+	if s := g.settings(nil); s.Components.CustomerHeaderAndSearch {
+		t.Fatal("header and search still on with both components off")
+	}
+	for _, q := range []string{
+		`{ customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name } }`,
+		`{ searchProfiles(identifier: {key: "email", value: "ada.lovelace@example.com"}) { totalCount } }`,
+	} {
+		r := g.post(q, nil)
+		if !slices.Equal(r.codes(), []string{"COMPONENT_DISABLED"}) || !strings.Contains(r.Errors[0].Message, "customer history") {
+			t.Errorf("%s: %s; want COMPONENT_DISABLED saying how to turn it on", q, r.raw)
+		}
+	}
+	var n int
+	dbOf(t, g.cfg.StoreDatabase()).Get(&n, `SELECT COUNT(*) FROM unidentified_contacts`)
+	if n != 0 {
+		t.Fatal("a disabled header recorded a contact")
+	}
+	g.update(nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": true}})
+	if h := g.header("email", "ada.lovelace@example.com"); h.Name != "Ada Lovelace" {
+		t.Fatalf("header with customer history on: %+v", h)
+	}
+}
+
+func TestSearchByHiddenIdentifier(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	who := withKeys(cfg)
+	g := startGateway(t, cfg)
+	ids := []map[string]any{
+		{"key": "user_id", "searchable": true}, {"key": "email", "searchable": false, "displayName": "Email"},
+		{"key": "phonenumber", "searchable": true}, {"key": "anonymous_id", "searchable": true},
+	}
+	g.update(who.admin, map[string]any{"identifiers": ids})
+	search := `query($key: String!) { searchProfiles(identifier: {key: $key, value: "ada.lovelace@example.com"}) { totalCount } }`
+	r := g.postWith(who.agent, search, map[string]any{"key": "email"})
+	if !slices.Equal(r.codes(), []string{"FORBIDDEN"}) || !strings.Contains(r.Errors[0].Message, "phonenumber") {
+		t.Fatalf("agent searching by a hidden identifier: %s; want FORBIDDEN listing the allowed keys", r.raw)
+	}
+	if r := g.postWith(who.admin, search, map[string]any{"key": "email"}); len(r.Errors) > 0 {
+		t.Fatalf("admin searching by a hidden identifier: %s", r.raw)
+	}
+	if r := g.postWith(who.agent, search, map[string]any{"key": "fax"}); !slices.Equal(r.codes(), []string{"UNKNOWN_IDENTIFIER"}) {
+		t.Fatalf("unknown key: %s", r.raw)
+	}
+	var out struct{ CustomerHeader struct{ Name string } }
+	g.postWith(who.agent, `{ customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name } }`, nil).decode(t, &out)
+	if out.CustomerHeader.Name != "Ada Lovelace" {
+		t.Fatal("hiding an identifier from search broke the header's lookup by it")
+	}
+	s := g.settings(who.agent)
+	if !slices.Equal(s.ProfileSearch.Identifiers, []string{"user_id", "phonenumber", "anonymous_id"}) || s.Identifiers[1].DisplayName != "Email" {
+		t.Fatalf("settings after hiding email: %+v", s)
+	}
+
+	g.update(who.admin, map[string]any{"profileSearch": map[string]any{"allIdentifiers": false, "identifiers": []string{"phonenumber"}}})
+	if r := g.postWith(who.agent, search, map[string]any{"key": "user_id"}); !slices.Equal(r.codes(), []string{"FORBIDDEN"}) {
+		t.Fatalf("agent searching by an identifier left out of search: %s", r.raw)
+	}
+}
+
+func TestUnidentifiedHiddenFromSearch(t *testing.T) {
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	g.header("phonenumber", "+1 212 555 0147") // records the new contact
+	count := func() int {
+		var out struct{ SearchProfiles struct{ TotalCount int } }
+		g.post(`{ searchProfiles(identifier: {key: "phonenumber", value: "+1 212 555 0147"}) { totalCount } }`, nil).decode(t, &out)
+		return out.SearchProfiles.TotalCount
+	}
+	if count() != 1 {
+		t.Fatal("the recorded contact is not found while shown to agents")
+	}
+	g.update(nil, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": false, "badgeLabel": "New Contact"}})
+	if count() != 0 {
+		t.Fatal("search lists an unidentified profile while they are hidden")
+	}
+	if h := g.header("phonenumber", "+1 212 555 0147"); h.Badge == nil || *h.Badge != "New Contact" {
+		t.Fatal("the header lost the new contact badge")
+	}
+}
+
+func TestAuthOffOnlyOnLoopback(t *testing.T) {
+	getenv := func(string) string { return "" }
+	for _, addr := range []string{"0.0.0.0:8080", ":8080", "10.1.2.3:8080", "[::]:8080"} {
+		opts, _ := parseOptions([]string{"--addr", addr, "--data-dir", t.TempDir()}, getenv)
+		if _, _, err := loadConfig(opts, getenv); err == nil || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("demo on %s with auth off: %v; want a refusal naming loopback", addr, err)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080"} {
+		opts, _ := parseOptions([]string{"--addr", addr, "--data-dir", t.TempDir()}, getenv)
+		if _, _, err := loadConfig(opts, getenv); err != nil {
+			t.Errorf("demo on %s: %v", addr, err)
+		}
+	}
+}
+
+func TestJWTCallers(t *testing.T) {
+	const secret = "a-shared-secret-of-at-least-32-bytes!"
+	cfg := demoConfig(t, "sqlite")
+	cfg.Auth = auth.Config{JWT: &auth.JWT{HS256Secret: secret, Issuer: "https://idp.test/", Audience: "profilegate"}}
+	g := startGateway(t, cfg)
+	token := func(sub string, role any) http.Header {
+		claims := jwt.MapClaims{"iss": "https://idp.test/", "aud": "profilegate", "sub": sub, "exp": time.Now().Add(time.Hour).Unix()}
+		if role != nil {
+			claims["role"] = role
+		}
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bearer(s)
+	}
+	g.update(token("alice", "admin"), map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "Hello"}})
+	if s := g.settings(token("bob", []string{"agent"})); s.UpdatedBy != "jwt:alice" {
+		t.Fatalf("updatedBy %q, want jwt:alice", s.UpdatedBy)
+	}
+	if r := g.postWith(token("carol", nil), `{ settings { version } }`, nil); !slices.Equal(r.codes(), []string{"FORBIDDEN"}) {
+		t.Fatalf("token without a role: %s", r.raw)
+	}
+	expired := jwt.MapClaims{"iss": "https://idp.test/", "aud": "profilegate", "sub": "dave", "role": "admin", "exp": time.Now().Add(-time.Hour).Unix()}
+	s, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, expired).SignedString([]byte(secret))
+	if r := g.postWith(bearer(s), `{ settings { version } }`, nil); r.status != http.StatusUnauthorized || !strings.Contains(r.Errors[0].Message, "expired") {
+		t.Fatalf("expired token: %d %s", r.status, r.raw)
+	}
+}

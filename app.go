@@ -24,6 +24,7 @@ import (
 	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/demo"
 	"github.com/profilegate/profilegate/graph"
+	"github.com/profilegate/profilegate/guard"
 	"github.com/profilegate/profilegate/httpapi"
 	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/profile"
@@ -111,8 +112,8 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 	if authn.Disabled() {
 		log.Warn("auth is off: every request may read and change everything; this is only allowed on loopback", "addr", cfg.Addr)
 	}
-	res := &resolvers.Resolver{Config: a.Settings, Now: now}
-	gql := loaders.NewFactory(sources, cfg.BatchWait).Middleware(newGraphQLHandler(res, log))
+	res := &resolvers.Resolver{Config: a.Settings, Now: now, MaxPageSize: cfg.Limits.MaxPageSize}
+	gql := loaders.NewFactory(sources, cfg.BatchWait).Middleware(newGraphQLHandler(res, cfg.Limits, log))
 	a.Handler = routes(httpapi.Authenticate(authn, log, httpapi.FlexVersion(gql)))
 	return a, nil
 }
@@ -158,16 +159,19 @@ func (a *app) Close() error {
 	return errors.Join(errs...)
 }
 
-// newGraphQLHandler serves the schema over HTTP POST and GET.
-func newGraphQLHandler(res *resolvers.Resolver, log *slog.Logger) http.Handler {
-	cfg := graph.Config{Resolvers: res}
+// newGraphQLHandler serves the schema over HTTP POST and GET, within the limits.
+func newGraphQLHandler(res *resolvers.Resolver, limits config.Limits, log *slog.Logger) http.Handler {
+	cfg := graph.Config{Resolvers: res, Complexity: resolvers.Complexity(limits.MaxPageSize)}
 	cfg.Directives.HasRole = resolvers.HasRole
 	srv := handler.New(graph.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(httpapi.Transport{MaxBodyBytes: limits.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(limits.MaxTokens)
 	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(guard.Limits{MaxDepth: limits.MaxDepth, MaxRootFields: limits.MaxRootFields, MaxAliases: limits.MaxAliases})
+	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	srv.SetErrorPresenter(resolvers.PresentError(log))
 	srv.SetRecoverFunc(resolvers.Recover(log))
 	return srv

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -252,3 +253,5 @@ func dbOf(t *testing.T, d config.Database) *sqlx.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -57,6 +57,8 @@ type Config struct {
 	Unidentified Unidentified `yaml:"unidentified_profiles"`
 	// Auth says who may call the gateway.
 	Auth auth.Config `yaml:"auth"`
+	// Limits bound what one request may ask.
+	Limits Limits `yaml:"limits"`
 	// Store is the gateway's own database.
 	Store Database `yaml:"store"`
 	// Sources are the profile sources, highest priority first.
@@ -111,6 +113,25 @@ type Unidentified struct {
 	BadgeLabel   string `yaml:"badge_label"`
 }
 
+// Limits bound what one request may ask; each refusal has its own error code.
+type Limits struct {
+	// MaxBodyBytes bounds a POST body (413 REQUEST_TOO_LARGE).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxTokens bounds the lexical tokens of a query (TOKEN_LIMIT_EXCEEDED).
+	MaxTokens int `yaml:"max_tokens"`
+	// MaxDepth bounds field nesting, introspection aside (DEPTH_LIMIT_EXCEEDED).
+	MaxDepth int `yaml:"max_depth"`
+	// MaxRootFields bounds an operation's root fields, aliases included (ROOT_FIELD_LIMIT_EXCEEDED).
+	MaxRootFields int `yaml:"max_root_fields"`
+	// MaxAliases bounds an operation's aliased fields (ALIAS_LIMIT_EXCEEDED).
+	MaxAliases int `yaml:"max_aliases"`
+	// MaxComplexity bounds an operation's weight: a field 1, a lookup 10 more, a page its size
+	// times its node (COMPLEXITY_LIMIT_EXCEEDED).
+	MaxComplexity int `yaml:"max_complexity"`
+	// MaxPageSize bounds `first` (BAD_USER_INPUT).
+	MaxPageSize int `yaml:"max_page_size"`
+}
+
 // Database is a database to open: driver "sqlite" or "postgres", and its DSN.
 type Database struct {
 	Driver string `yaml:"driver"`
@@ -152,7 +173,16 @@ func Default() *Config {
 			AvatarTrait:    h.AvatarTrait,
 		},
 		Unidentified: Unidentified{ShowToAgents: true, BadgeLabel: h.BadgeLabel},
-		Store:        Database{Driver: "sqlite"},
+		Limits: Limits{
+			MaxBodyBytes:  1 << 20,
+			MaxTokens:     5000,
+			MaxDepth:      10,
+			MaxRootFields: 20,
+			MaxAliases:    30,
+			MaxComplexity: 2500,
+			MaxPageSize:   100,
+		},
+		Store: Database{Driver: "sqlite"},
 	}
 }
 
@@ -248,6 +278,19 @@ func (c *Config) Validate() error {
 	}
 	if c.SettingsRefresh < 100*time.Millisecond || c.SettingsRefresh > time.Hour {
 		add("settings_refresh: %s is outside 100ms..1h", c.SettingsRefresh)
+	}
+	for _, l := range []struct {
+		name  string
+		value int64
+	}{
+		{"max_body_bytes", c.Limits.MaxBodyBytes}, {"max_tokens", int64(c.Limits.MaxTokens)},
+		{"max_depth", int64(c.Limits.MaxDepth)}, {"max_root_fields", int64(c.Limits.MaxRootFields)},
+		{"max_aliases", int64(c.Limits.MaxAliases)}, {"max_complexity", int64(c.Limits.MaxComplexity)},
+		{"max_page_size", int64(c.Limits.MaxPageSize)},
+	} {
+		if l.value <= 0 {
+			add("limits.%s: must be positive", l.name)
+		}
 	}
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, err)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -102,6 +103,9 @@ func (n *Normalizer) NormalizeValue(norm Normalization, raw string) (string, err
 	v := strings.TrimSpace(raw)
 	if v == "" {
 		return "", fmt.Errorf("value is empty")
+	}
+	if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) {
+		return "", fmt.Errorf("value contains control characters or replaced invalid UTF-8")
 	}
 	switch norm {
 	case NormalizePhone:

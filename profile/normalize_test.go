@@ -35,6 +35,11 @@ func TestNormalize(t *testing.T) {
 		{KeyPhoneNumber, "12", "", CodeBadUserInput},
 		{KeyPhoneNumber, "not a number", "", CodeBadUserInput},
 		{"whatsapp", "415 555 0100", "+14155550100", ""},
+		{KeyUserID, "u-1\x00001", "", CodeBadUserInput},
+		{KeyUserID, "u-1\n", "u-1", ""},
+		{KeyAnonymousID, "a\u200bb", "a\u200bb", ""},
+		{KeyUserID, "u-\xff", "", CodeBadUserInput},
+		{KeyUserID, "u-\ufffd", "", CodeBadUserInput},
 		{KeyEmail, "  Ada.Lovelace@Example.com ", "ada.lovelace@example.com", ""},
 		{KeyEmail, "Ada <ada@example.com>", "", CodeBadUserInput},
 		{KeyEmail, "ada@", "", CodeBadUserInput},
@@ -141,4 +146,40 @@ func TestNewNormalizerRejects(t *testing.T) {
 	if _, err := NewNormalizer(nil, "XX", nil); err == nil {
 		t.Error("NewNormalizer accepted region XX")
 	}
+}
+
+// FuzzNormalize: any key and value normalize without panicking to a canonical form, or fail
+// with a client error; a canonical value normalizes to itself.
+func FuzzNormalize(f *testing.F) {
+	for _, seed := range [][2]string{
+		{KeyPhoneNumber, "(415) 555-0100"}, {KeyPhoneNumber, "+44 20 7183 8750"}, {KeyPhoneNumber, "Anonymous"},
+		{KeyPhoneNumber, "tel:+1-415-555-0100;ext=12"}, {KeyEmail, " Ada.Lovelace@Example.com "}, {KeyEmail, "a@b"},
+		{KeyUserID, " u-1001 "}, {"crm_id", "ABC"}, {"whatsapp", "0000000000"}, {"Bad Key", "x"}, {KeyUserID, "\xff"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	n, err := NewNormalizer([]KeySpec{{Key: "crm_id", Normalization: NormalizeLower}, {Key: "whatsapp", Normalization: NormalizePhone}}, "US", nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, key, value string) {
+		id, err := n.Normalize(Identifier{Key: key, Value: value})
+		if err != nil {
+			if c := ErrorCode(err); c != CodeBadUserInput && c != CodeUnknownIdentifier {
+				t.Fatalf("%q %q: error code %s", key, value, c)
+			}
+			return
+		}
+		if id.Value == "" || len(id.Value) > MaxValueLength+16 {
+			t.Fatalf("%q %q normalized to %q", key, value, id.Value)
+		}
+		again, err := n.Normalize(id)
+		if err != nil || again != id {
+			t.Fatalf("%q %q: canonical %q normalizes to %q, %v", key, value, id.Value, again.Value, err)
+		}
+		n.Blocked(id)
+		if got, err := ParseProfileID(ProfileID(id)); err != nil || got != id {
+			t.Fatalf("profile id of %v does not round-trip: %v %v", id, got, err)
+		}
+	})
 }

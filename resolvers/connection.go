@@ -8,10 +8,11 @@ import (
 	"github.com/profilegate/profilegate/profile"
 )
 
-// Page sizes of searchProfiles.
+// Page sizes of lists.
 const (
 	DefaultPageSize = 20
-	MaxPageSize     = 100
+	// MaxPageSize is the largest page unless the configuration sets another.
+	MaxPageSize = 100
 )
 
 // page is a validated first/after pair of a Relay connection.
@@ -20,13 +21,13 @@ type page struct {
 	after string // profile id; "" for the first page
 }
 
-// pageSize validates first: 1 to MaxPageSize, DefaultPageSize when nil.
-func pageSize(first *int) (int, error) {
+// pageSize validates first: 1 to max, DefaultPageSize (at most max) when nil.
+func pageSize(first *int, max int) (int, error) {
 	if first == nil {
-		return DefaultPageSize, nil
+		return min(DefaultPageSize, max), nil
 	}
-	if *first < 1 || *first > MaxPageSize {
-		return 0, profile.Errorf(profile.CodeBadUserInput, "first must be between 1 and %d, got %d", MaxPageSize, *first)
+	if *first < 1 || *first > max {
+		return 0, profile.Errorf(profile.CodeBadUserInput, "first must be between 1 and %d, got %d", max, *first)
 	}
 	return *first, nil
 }
@@ -38,8 +39,8 @@ func ptrOr[T any](p *T, def T) T {
 	return *p
 }
 
-func newPage(first *int, after *string) (page, error) {
-	n, err := pageSize(first)
+func newPage(first *int, after *string, max int) (page, error) {
+	n, err := pageSize(first, max)
 	if err != nil {
 		return page{}, err
 	}

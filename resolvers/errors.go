@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/profilegate/profilegate/guard"
 	"github.com/profilegate/profilegate/profile"
 )
 
@@ -45,6 +47,14 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
 			}
 		case isGraphQLError(err):
+			switch {
+			case strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
+				gqlErr.Message = "the query " + gqlErr.Message + " tokens; send a smaller query"
+				gqlErr.Extensions = map[string]any{"code": guard.CodeTokens}
+			case strings.HasPrefix(gqlErr.Message, "exceeded maximum nesting depth"):
+				gqlErr.Message = "the query " + gqlErr.Message
+				gqlErr.Extensions = map[string]any{"code": guard.CodeDepth}
+			}
 		default:
 			log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
 			gqlErr.Message = "internal error"

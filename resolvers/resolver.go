@@ -15,4 +15,13 @@ type Resolver struct {
 	Config *settings.Service
 	// Now is the clock headers are rendered against ("7 years").
 	Now func() time.Time
+	// MaxPageSize bounds `first`; MaxPageSize when zero.
+	MaxPageSize int
+}
+
+func (r *Resolver) maxPage() int {
+	if r.MaxPageSize > 0 {
+		return r.MaxPageSize
+	}
+	return MaxPageSize
 }

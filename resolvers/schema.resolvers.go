@@ -65,7 +65,7 @@ func (r *queryResolver) SearchProfiles(ctx context.Context, identifier model.Ide
 			return nil, err
 		}
 	}
-	page, err := newPage(first, after)
+	page, err := newPage(first, after, r.maxPage())
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (r *queryResolver) Settings(ctx context.Context) (*settings.Versioned, erro
 
 // SettingsHistory is the resolver for the settingsHistory field.
 func (r *queryResolver) SettingsHistory(ctx context.Context, first *int, beforeVersion *int) ([]*settings.Change, error) {
-	n, err := pageSize(first)
+	n, err := pageSize(first, r.maxPage())
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/profilegate/profilegate/demo"
+)
+
+// hostileRequest is one request a careless or hostile client may send, and the answer it must get.
+type hostileRequest struct {
+	name    string
+	method  string // POST when empty
+	header  http.Header
+	body    string
+	status  int
+	code    string // the first error's extensions.code; "" for none
+	noData  bool   // the answer must not have a "data" entry: nothing was executed
+	comment string
+}
+
+func gql(query string, vars map[string]any) string {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return string(b)
+}
+
+func aliases(n int, field string) string {
+	var b strings.Builder
+	b.WriteString("{ ")
+	for i := range n {
+		fmt.Fprintf(&b, "a%d: %s ", i, field)
+	}
+	return b.String() + "}"
+}
+
+const ada = `customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name }`
+
+func hostileCorpus() []hostileRequest {
+	graphqlResponse := http.Header{"Accept": {"application/graphql-response+json"}}
+	return []hostileRequest{
+		{name: "InvalidJSON", body: `{"query": `, status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "NotAnObject", body: `["{ __typename }"]`, status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "TrailingData", body: `{"query": "{ __typename }"} {}`, status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "EmptyBody", body: ``, status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "NoQuery", body: `{"qeury": "{ __typename }"}`, status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "QueryNotString", body: `{"query": 42}`, status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "VariablesNotObject", body: `{"query": "{ __typename }", "variables": "x"}`, status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "UnknownBodyKeysIgnored", body: `{"query": "{ __typename }", "foo": {"bar": 1}}`, status: 200},
+		{name: "InvalidUTF8", body: `{"query": "query($v: String!) { customerHeader(identifier: {key: \"user_id\", value: $v}) { name } }", "variables": {"v": "u-1` + "\xff\xfe" + `"}}`, status: 200, code: "BAD_USER_INPUT"},
+		{name: "BodyOverLimit", body: `{"query": "{ __typename }", "variables": {"v": "` + strings.Repeat("x", 1<<20) + `"}}`, status: 413, code: "REQUEST_TOO_LARGE", noData: true},
+		{name: "HugeValue", body: gql(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": strings.Repeat("a", 100_000) + "@example.com"}), status: 200, code: "BAD_USER_INPUT"},
+		{name: "HugeKey", body: gql(`query($k: String!) { customerHeader(identifier: {key: $k, value: "x"}) { name } }`, map[string]any{"k": strings.Repeat("k", 100_000)}), status: 200, code: "UNKNOWN_IDENTIFIER"},
+		{name: "NULByte", body: gql(`query($v: String!) { customerHeader(identifier: {key: "user_id", value: $v}) { name } }`, map[string]any{"v": "u-1\x00001"}), status: 200, code: "BAD_USER_INPUT"},
+		{name: "SQLInEmail", body: gql(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": "x' OR '1'='1"}), status: 200, code: "BAD_USER_INPUT"},
+		{name: "SQLInUserID", body: gql(`query($v: String!) { searchProfiles(identifier: {key: "user_id", value: $v}) { totalCount } }`, map[string]any{"v": "u-1001'; DROP TABLE contacts; --"}), status: 200,
+			comment: "a value is a parameter: no match, no error, and the CRM still answers below"},
+		{name: "WrongVariableType", body: gql(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": map[string]any{"a": 1}}), status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "WrongVariableTypeGraphQLResponse", header: graphqlResponse, body: gql(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": []int{42}}), status: 400, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "UnknownField", body: gql(`{ customerHeader(identifier: {key: "email", value: "a@b.co"}) { password } }`, nil), status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "ParseError", body: gql(`{ customerHeader(`, nil), status: 200, code: "GRAPHQL_PARSE_FAILED", noData: true},
+		{name: "DeepNesting", body: gql(strings.Repeat("{ a ", 3000)+strings.Repeat("}", 3000), nil), status: 200, code: "DEPTH_LIMIT_EXCEEDED", noData: true},
+		{name: "TooManyTokens", body: gql("{ settings { "+strings.Repeat("version ", 6000)+"} }", nil), status: 200, code: "TOKEN_LIMIT_EXCEEDED", noData: true},
+		{name: "TooManyRootFields", body: gql(aliases(21, ada), nil), status: 200, code: "ROOT_FIELD_LIMIT_EXCEEDED", noData: true},
+		{name: "TooManyAliases", body: gql("{ settings "+aliases(31, "version")+" }", nil), status: 200, code: "ALIAS_LIMIT_EXCEEDED", noData: true},
+		{name: "TooComplex", body: gql(aliases(5, `searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 100) { edges { node { id status sources identifiers { key value } } } }`), nil), status: 200, code: "COMPLEXITY_LIMIT_EXCEEDED", noData: true},
+		{name: "PageTooLarge", body: gql(`{ searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 1000) { totalCount } }`, nil), status: 200, code: "BAD_USER_INPUT"},
+		{name: "GetMutation", method: http.MethodGet, body: `mutation { updateSettings(input: {expectedVersion: 1}) { settings { version } } }`, status: 405, code: "BAD_USER_INPUT", noData: true},
+		{name: "WrongContentType", header: http.Header{"Content-Type": {"text/plain"}}, body: gql(`{ __typename }`, nil), status: 415, code: "BAD_USER_INPUT", noData: true},
+		{name: "UnacceptableAccept", header: http.Header{"Accept": {"text/html"}}, body: gql(`{ __typename }`, nil), status: 406, code: "BAD_USER_INPUT", noData: true},
+		{name: "MalformedFlexVersion", header: http.Header{"X-Flex-Ui-Version": {"'; DROP TABLE settings; --"}}, body: gql(`{ settings { version } }`, nil), status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "IntrospectionWithinLimits", body: gql(introspectionQuery, nil), status: 200},
+	}
+}
+
+// introspectionQuery is what GraphiQL and codegen tools ask; the limits must let it through.
+const introspectionQuery = `query IntrospectionQuery { __schema { queryType { name } mutationType { name }
+  types { ...FullType } directives { name description locations args { ...InputValue } } } }
+fragment FullType on __Type { kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue } interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } }
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+  ofType { kind name ofType { kind name ofType { kind name } } } } } } } }`
+
+// TestHostileRequests sends the corpus through the real handler: each gets its coded answer,
+// none a 5xx, and no goroutine outlives its request.
+func TestHostileRequests(t *testing.T) {
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	g.header("user_id", "u-1001") // warm up: connections and statements are made once
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer http.DefaultClient.CloseIdleConnections()
+	for _, tc := range hostileCorpus() {
+		t.Run(tc.name, func(t *testing.T) {
+			r := g.sendHostile(tc)
+			if r.status != tc.status || r.status >= 500 {
+				t.Fatalf("status %d, want %d: %.300s", r.status, tc.status, r.raw)
+			}
+			codes := r.codes()
+			switch {
+			case tc.code == "" && len(codes) > 0:
+				t.Fatalf("errors %v: %.300s", codes, r.raw)
+			case tc.code != "" && (len(codes) == 0 || codes[0] != tc.code || r.Errors[0].Message == ""):
+				t.Fatalf("codes %v, want %s: %.300s", codes, tc.code, r.raw)
+			}
+			if tc.noData && bytes.Contains(r.raw, []byte(`"data"`)) {
+				t.Fatalf("a request that was not executed has a data entry: %.300s", r.raw)
+			}
+		})
+	}
+	if h := g.header("user_id", "u-1001"); h.Name != "Ada Lovelace" {
+		t.Fatalf("after the corpus the CRM answers %+v", h)
+	}
+}
+
+func (g *gateway) sendHostile(tc hostileRequest) *gqlResponse {
+	g.t.Helper()
+	var req *http.Request
+	if tc.method == http.MethodGet {
+		req, _ = http.NewRequest(http.MethodGet, g.srv.URL+"/query?query="+urlQueryEscape(tc.body), nil)
+	} else {
+		req, _ = http.NewRequest(http.MethodPost, g.srv.URL+"/query", strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range tc.header {
+		req.Header[k] = slices.Clone(v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return readResponse(g.t, resp)
+}
+
+// FuzzHandler sends arbitrary bodies and Accept headers to the real handler (in process, on the
+// SQLite demo): every answer is JSON and none is a 5xx.
+func FuzzHandler(f *testing.F) {
+	for _, tc := range hostileCorpus() {
+		if tc.method == "" && len(tc.body) < 4096 {
+			f.Add(tc.body, tc.header.Get("Accept"))
+		}
+	}
+	f.Add(gql(headerQuery, map[string]any{"key": "phonenumber", "value": "(415) 555-0100"}), "")
+	cfg := demo.Config(f.TempDir())
+	a, err := newApp(context.Background(), cfg, true, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return testNow })
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { a.Close() })
+	f.Fuzz(func(t *testing.T, body, accept string) {
+		req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		rec := httptest.NewRecorder()
+		a.Handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		}
+		if !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("answer is not JSON for %q: %s", body, rec.Body)
+		}
+	})
+}

@@ -1,0 +1,28 @@
+package resolvers
+
+import (
+	"github.com/profilegate/profilegate/graph"
+	"github.com/profilegate/profilegate/graph/model"
+)
+
+// lookupCost is what a field that asks every source weighs beyond its selection.
+const lookupCost = 10
+
+// Complexity weighs the fields that cost more than their selection: a lookup asks every
+// source, and a page weighs its size times its node.
+func Complexity(maxPage int) graph.ComplexityRoot {
+	var c graph.ComplexityRoot
+	size := func(first *int) int {
+		if first == nil || *first < 1 || *first > maxPage {
+			return DefaultPageSize
+		}
+		return *first
+	}
+	c.Query.CustomerHeader = func(child int, _ model.IdentifierInput) int { return lookupCost + child }
+	c.Query.Profile = func(child int, _ string) int { return lookupCost + child }
+	c.Query.SearchProfiles = func(child int, _ model.IdentifierInput, first *int, _ *string) int {
+		return lookupCost + size(first)*child
+	}
+	c.Query.SettingsHistory = func(child int, first *int, _ *int) int { return size(first) * child }
+	return c
+}

@@ -118,7 +118,9 @@ func claims(edit func(jwt.MapClaims)) jwt.MapClaims {
 
 func TestJWTHS256(t *testing.T) {
 	a := newAuth(t, Config{JWT: &JWT{HS256Secret: secret, Issuer: "https://idp.test/", Audience: "profilegate"}})
-	hs := func(c jwt.MapClaims) string { return "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(secret), "", c) }
+	hs := func(c jwt.MapClaims) string {
+		return "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(secret), "", c)
+	}
 	for _, tc := range []struct {
 		name   string
 		header string

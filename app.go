@@ -53,6 +53,14 @@ func loadConfig(opts options, getenv func(string) string) (cfg *config.Config, i
 	return cfg, isDemo, nil
 }
 
+// appOptions change how newApp wires; the tests' harness uses them to inject faults.
+type appOptions struct {
+	// wrapSource wraps each source, e.g. to delay or fail its lookups.
+	wrapSource func(profile.Source) profile.Source
+}
+
+type appOption func(*appOptions)
+
 // app is the wired gateway.
 type app struct {
 	Handler  http.Handler
@@ -67,7 +75,11 @@ type app struct {
 
 // newApp opens the store and the sources the configuration names and builds the handler.
 // With isDemo it first creates and seeds the demo databases. now is the gateway's clock.
-func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logger, now func() time.Time) (a *app, err error) {
+func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logger, now func() time.Time, opts ...appOption) (a *app, err error) {
+	var o appOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	a = &app{}
 	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
 	defer func() {
@@ -97,7 +109,12 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 			return nil, err
 		}
 		a.Sources = append(a.Sources, src)
-		sources = append(sources, loaders.Source{Source: src, Timeout: cfg.SourceTimeout(sc)})
+		b := cfg.SourceBreaker(sc)
+		var guarded profile.Source = src
+		if o.wrapSource != nil {
+			guarded = o.wrapSource(src)
+		}
+		sources = append(sources, loaders.NewSource(guarded, cfg.SourceTimeout(sc), loaders.Breaker{Failures: b.Failures, OpenFor: b.OpenFor}, nil))
 	}
 	base := cfg.SettingsBase(norm)
 	base.Store, base.Now = a.Store, now

@@ -68,7 +68,7 @@ func startBenchGateway(b *testing.B, cfg *config.Config) http.Handler {
 }
 
 // startGatewayWith wires and serves a gateway for cfg, seeding the demo data when seed is set.
-func startGatewayWith(t *testing.T, cfg *config.Config, seed bool) *gateway {
+func startGatewayWith(t *testing.T, cfg *config.Config, seed bool, opts ...appOption) *gateway {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func startGatewayWith(t *testing.T, cfg *config.Config, seed bool) *gateway {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	a, err := newApp(context.Background(), cfg, seed, log, func() time.Time { return testNow })
+	a, err := newApp(context.Background(), cfg, seed, log, func() time.Time { return testNow }, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,8 @@ type Config struct {
 	StitchDepth int `yaml:"stitch_depth"`
 	// Timeout is the per-source timeout where a source sets none.
 	Timeout time.Duration `yaml:"timeout"`
+	// Breaker is the circuit breaker of sources that set none.
+	Breaker Breaker `yaml:"breaker"`
 	// BatchWait bounds how long a source's loader waits for the lookups of an operation's other
 	// root fields to join a batch; a batch that has them all goes at once.
 	BatchWait time.Duration `yaml:"batch_wait"`
@@ -132,6 +134,13 @@ type Limits struct {
 	MaxPageSize int `yaml:"max_page_size"`
 }
 
+// Breaker is a source's circuit breaker: after Failures lookups in a row fail, the source is
+// not asked for OpenFor, then one probe decides. Failures 0 turns it off.
+type Breaker struct {
+	Failures uint32        `yaml:"failures"`
+	OpenFor  time.Duration `yaml:"open_for"`
+}
+
 // Database is a database to open: driver "sqlite" or "postgres", and its DSN.
 type Database struct {
 	Driver string `yaml:"driver"`
@@ -145,6 +154,8 @@ type Source struct {
 	Database `yaml:",inline"`
 	// Timeout bounds each lookup; the global Timeout when zero.
 	Timeout time.Duration `yaml:"timeout"`
+	// Breaker overrides the global circuit breaker for this source.
+	Breaker *Breaker `yaml:"breaker"`
 	// SystemOfRecord marks a source whose records are known customers (the CRM).
 	SystemOfRecord bool                     `yaml:"system_of_record"`
 	Records        *sqlsource.RecordTable   `yaml:"records"`
@@ -163,6 +174,7 @@ func Default() *Config {
 		DefaultRegion:   "US",
 		StitchDepth:     profile.DefaultDepth,
 		Timeout:         2 * time.Second,
+		Breaker:         Breaker{Failures: 5, OpenFor: 10 * time.Second},
 		BatchWait:       2 * time.Millisecond,
 		SettingsRefresh: 2 * time.Second,
 		IDPriority:      slices.Clone(profile.DefaultIDPriority),
@@ -330,6 +342,9 @@ func (c *Config) validateSources(norm *profile.Normalizer) []error {
 		if s.Timeout < 0 {
 			add("%s: timeout must not be negative", at)
 		}
+		if b := c.SourceBreaker(s); b.Failures > 0 && b.OpenFor <= 0 {
+			add("%s: breaker.open_for must be positive while breaker.failures is set", at)
+		}
 		if (s.Records == nil) == (s.IdentityGraph == nil) {
 			add("%s: set exactly one of records and identity_graph", at)
 		}
@@ -483,6 +498,14 @@ func (c *Config) SettingsBase(norm *profile.Normalizer) settings.Base {
 		}
 	}
 	return settings.Base{Normalizer: norm, Stitch: o}
+}
+
+// SourceBreaker returns the circuit breaker of a source, falling back to the global one.
+func (c *Config) SourceBreaker(s Source) Breaker {
+	if s.Breaker != nil {
+		return *s.Breaker
+	}
+	return c.Breaker
 }
 
 // SourceTimeout returns the timeout of a source, falling back to the global one.

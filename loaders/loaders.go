@@ -10,7 +10,6 @@ package loaders
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -27,12 +26,6 @@ import (
 var _ profile.Fetcher = (*Loaders)(nil)
 
 type loader = dataloader.Loader[string, []profile.Record]
-
-// Source is a profile source and the time one lookup against it may take.
-type Source struct {
-	profile.Source
-	Timeout time.Duration
-}
 
 // Factory makes the loaders of a request.
 type Factory struct {
@@ -144,12 +137,10 @@ func batch(s Source) dataloader.BatchFunc[string, []profile.Record] {
 				}
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Timeout)
-		defer cancel()
-		recs, err := s.Lookup(ctx, all)
+		recs, err := s.lookup(context.WithoutCancel(ctx), all, len(keys))
 		for i, ids := range fetches {
 			if err != nil {
-				results[i] = &dataloader.Result[[]profile.Record]{Error: sourceError(s, err)}
+				results[i] = &dataloader.Result[[]profile.Record]{Error: err}
 				continue
 			}
 			var matched []profile.Record
@@ -162,11 +153,4 @@ func batch(s Source) dataloader.BatchFunc[string, []profile.Record] {
 		}
 		return results
 	}
-}
-
-func sourceError(s Source, err error) *profile.Error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return profile.SourceError(s.Name(), fmt.Sprintf("did not answer within %s", s.Timeout), err)
-	}
-	return profile.SourceError(s.Name(), "lookup failed", err)
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources/sqlsource"
 	"github.com/profilegate/profilegate/store"
+	"github.com/profilegate/profilegate/telemetry"
 )
 
 // loadConfig reads the configuration file, or builds the demo's when none is given; flags and
@@ -67,9 +68,11 @@ type app struct {
 	Store    *store.Store
 	Sources  []*sqlsource.Source
 	Settings *settings.Service
+	Metrics  *telemetry.Metrics
+	Health   *telemetry.Health
 	storeDB  *sqlx.DB
 	dbs      []*sqlx.DB
-	// stop ends the app's background work: settings refresh, JWKS refresh.
+	// stop ends the app's background work: settings refresh, health checks, JWKS refresh.
 	stop context.CancelFunc
 }
 
@@ -102,6 +105,8 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 	if a.Store, err = store.New(ctx, a.storeDB); err != nil {
 		return nil, err
 	}
+	a.Metrics = telemetry.NewMetrics()
+	checks := []telemetry.Check{{Name: "store", Ping: a.Store.Ping}}
 	var sources []loaders.Source
 	for _, sc := range cfg.Sources {
 		src, err := a.openSource(ctx, sc, norm, isDemo)
@@ -109,15 +114,18 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 			return nil, err
 		}
 		a.Sources = append(a.Sources, src)
+		checks = append(checks, telemetry.Check{Name: "source " + sc.Name, Ping: src.Ping})
 		b := cfg.SourceBreaker(sc)
 		var guarded profile.Source = src
 		if o.wrapSource != nil {
 			guarded = o.wrapSource(src)
 		}
-		sources = append(sources, loaders.NewSource(guarded, cfg.SourceTimeout(sc), loaders.Breaker{Failures: b.Failures, OpenFor: b.OpenFor}, nil))
+		sources = append(sources, loaders.NewSource(guarded, cfg.SourceTimeout(sc), loaders.Breaker{Failures: b.Failures, OpenFor: b.OpenFor}, a.Metrics))
 	}
+	a.Health = telemetry.NewHealth(checks, min(cfg.HealthInterval, 2*time.Second))
+	go a.Health.Run(ctx, cfg.HealthInterval)
 	base := cfg.SettingsBase(norm)
-	base.Store, base.Now = a.Store, now
+	base.Store, base.Now = telemetry.CountingStore{UnidentifiedStore: a.Store, Metrics: a.Metrics}, now
 	if a.Settings, err = settings.Open(ctx, a.Store, base, cfg.InitialSettings(norm), log); err != nil {
 		return nil, err
 	}
@@ -131,7 +139,8 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 	}
 	res := &resolvers.Resolver{Config: a.Settings, Now: now, MaxPageSize: cfg.Limits.MaxPageSize}
 	gql := loaders.NewFactory(sources, cfg.BatchWait).Middleware(newGraphQLHandler(res, cfg.Limits, log))
-	a.Handler = routes(httpapi.Authenticate(authn, log, httpapi.FlexVersion(gql)))
+	query := httpapi.Authenticate(authn, log, httpapi.FlexVersion(gql))
+	a.Handler = a.routes(telemetry.Traced("graphql", telemetry.Requests(a.Metrics, log, query)))
 	return a, nil
 }
 
@@ -189,19 +198,19 @@ func newGraphQLHandler(res *resolvers.Resolver, limits config.Limits, log *slog.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(guard.Limits{MaxDepth: limits.MaxDepth, MaxRootFields: limits.MaxRootFields, MaxAliases: limits.MaxAliases})
 	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
+	srv.Use(telemetry.Operations{})
 	srv.SetErrorPresenter(resolvers.PresentError(log))
 	srv.SetRecoverFunc(resolvers.Recover(log))
 	return srv
 }
 
-// routes mounts the GraphQL endpoint, GraphiQL and the health check.
-func routes(gql http.Handler) http.Handler {
+// routes mounts the GraphQL endpoint, GraphiQL, the metrics and the health checks.
+func (a *app) routes(gql http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/query", gql)
 	mux.Handle("GET /{$}", playground.Handler("profilegate", "/query"))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	mux.HandleFunc("GET /healthz", a.Health.Live)
+	mux.HandleFunc("GET /readyz", a.Health.Ready)
 	return mux
 }

@@ -77,6 +77,12 @@ func startGatewayWith(t *testing.T, cfg *config.Config, seed bool, opts ...appOp
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
+	return startGatewayLogged(t, cfg, seed, log, opts...)
+}
+
+// startGatewayLogged is startGatewayWith logging to log.
+func startGatewayLogged(t *testing.T, cfg *config.Config, seed bool, log *slog.Logger, opts ...appOption) *gateway {
+	t.Helper()
 	a, err := newApp(context.Background(), cfg, seed, log, func() time.Time { return testNow }, opts...)
 	if err != nil {
 		t.Fatal(err)

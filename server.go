@@ -24,15 +24,19 @@ import (
 	"time"
 
 	"github.com/profilegate/profilegate/auth"
+	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/telemetry"
 )
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(os.Args[1:], os.Getenv, log); err != nil {
-		log.Error("profilegate stopped", "err", err)
+	if err := run(os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		slog.New(slog.NewTextHandler(os.Stderr, nil)).Error("profilegate stopped", "err", err)
 		os.Exit(1)
 	}
 }
+
+// version is the gateway's version, set at build time with -ldflags "-X main.version=...".
+var version = "dev"
 
 // options are the command line's settings; flags win over the environment.
 type options struct {
@@ -48,7 +52,7 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 	return o, fs.Parse(args)
 }
 
-func run(args []string, getenv func(string) string, log *slog.Logger) error {
+func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "apikey" {
 		return newAPIKey(args[1:], os.Stdout)
 	}
@@ -60,9 +64,21 @@ func run(args []string, getenv func(string) string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	shutdownTracing, err := telemetry.SetupTracing(ctx, cfg.Tracing, version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdownTracing(ctx); err != nil {
+			log.Warn("flushing traces failed", "err", err)
+		}
+	}()
 	a, err := newApp(ctx, cfg, isDemo, log, func() time.Time { return time.Now().UTC() })
 	if err != nil {
 		return err
@@ -73,13 +89,31 @@ func run(args []string, getenv func(string) string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	url := "http://" + ln.Addr().String()
-	log.Info("profilegate listening", "graphiql", url+"/", "graphql", url+"/query", "demo", isDemo)
+	log.Info("profilegate listening", "graphiql", url+"/", "graphql", url+"/query", "metrics", url+"/metrics", "demo", isDemo, "version", version)
 	if isDemo {
-		fmt.Fprintf(os.Stderr, "\nDemo data in %s. Try:\n\n  curl -s %s/query -H 'Content-Type: application/json' -d '%s'\n\n",
+		fmt.Fprintf(stderr, "\nDemo data in %s. Try:\n\n  curl -s %s/query -H 'Content-Type: application/json' -d '%s'\n\n",
 			cfg.DataDir, url, sampleRequest)
 	}
+	return serve(ctx, a.Handler, a.Health, ln, cfg.Shutdown, log)
+}
+
+// newLogger logs in the configured format and level: JSON lines for log collectors, text for
+// people (the demo).
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	level, _ := cfg.LogLevel() // validated
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// serve serves h on ln until ctx ends, then stops gracefully: readiness turns false at once,
+// after sd.Delay (for load balancers to stop sending) the listener closes, so new connections
+// are refused, and in-flight requests get up to sd.Grace to finish.
+func serve(ctx context.Context, h http.Handler, health *telemetry.Health, ln net.Listener, sd config.Shutdown, log *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -87,12 +121,15 @@ func run(args []string, getenv func(string) string, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	health.Stopping()
+	log.Info("shutting down: not ready any more", "delay", sd.Delay, "grace", sd.Grace)
+	time.Sleep(sd.Delay)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), sd.Grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		return fmt.Errorf("shutdown: requests still running after %s: %w", sd.Grace, err)
 	}
+	log.Info("stopped")
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources/sqlsource"
+	"github.com/profilegate/profilegate/telemetry"
 )
 
 // Config is the whole configuration.
@@ -61,6 +63,14 @@ type Config struct {
 	Auth auth.Config `yaml:"auth"`
 	// Limits bound what one request may ask.
 	Limits Limits `yaml:"limits"`
+	// Log says how the gateway logs.
+	Log Log `yaml:"log"`
+	// Tracing exports OpenTelemetry traces; off without an endpoint.
+	Tracing telemetry.Tracing `yaml:"tracing"`
+	// HealthInterval is how often the store and the sources are checked for readiness.
+	HealthInterval time.Duration `yaml:"health_interval"`
+	// Shutdown says how the gateway stops on SIGTERM.
+	Shutdown Shutdown `yaml:"shutdown"`
 	// Store is the gateway's own database.
 	Store Database `yaml:"store"`
 	// Sources are the profile sources, highest priority first.
@@ -134,6 +144,20 @@ type Limits struct {
 	MaxPageSize int `yaml:"max_page_size"`
 }
 
+// Log says how the gateway logs: format "json" (one object per line) or "text".
+type Log struct {
+	Format string `yaml:"format"`
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+}
+
+// Shutdown says how the gateway stops: readiness turns false, then after Delay (for load
+// balancers to notice) the listener closes and in-flight requests get up to Grace to finish.
+type Shutdown struct {
+	Delay time.Duration `yaml:"delay"`
+	Grace time.Duration `yaml:"grace"`
+}
+
 // Breaker is a source's circuit breaker: after Failures lookups in a row fail, the source is
 // not asked for OpenFor, then one probe decides. Failures 0 turns it off.
 type Breaker struct {
@@ -184,7 +208,11 @@ func Default() *Config {
 			SecondaryLabel: h.SecondaryLabel,
 			AvatarTrait:    h.AvatarTrait,
 		},
-		Unidentified: Unidentified{ShowToAgents: true, BadgeLabel: h.BadgeLabel},
+		Unidentified:   Unidentified{ShowToAgents: true, BadgeLabel: h.BadgeLabel},
+		Log:            Log{Format: "json", Level: "info"},
+		Tracing:        telemetry.Tracing{SampleRatio: 1},
+		HealthInterval: 10 * time.Second,
+		Shutdown:       Shutdown{Delay: 2 * time.Second, Grace: 15 * time.Second},
 		Limits: Limits{
 			MaxBodyBytes:  1 << 20,
 			MaxTokens:     5000,
@@ -303,6 +331,21 @@ func (c *Config) Validate() error {
 		if l.value <= 0 {
 			add("limits.%s: must be positive", l.name)
 		}
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		add("log.format: %q is not json or text", c.Log.Format)
+	}
+	if _, err := c.LogLevel(); err != nil {
+		add("log.level: %v", err)
+	}
+	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
+		add("tracing.sample_ratio: %v is outside 0..1", c.Tracing.SampleRatio)
+	}
+	if c.HealthInterval < 100*time.Millisecond {
+		add("health_interval: %s is shorter than 100ms", c.HealthInterval)
+	}
+	if c.Shutdown.Delay < 0 || c.Shutdown.Grace <= 0 {
+		add("shutdown: delay must not be negative and grace must be positive")
 	}
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, err)
@@ -498,6 +541,13 @@ func (c *Config) SettingsBase(norm *profile.Normalizer) settings.Base {
 		}
 	}
 	return settings.Base{Normalizer: norm, Stitch: o}
+}
+
+// LogLevel returns the configured log level.
+func (c *Config) LogLevel() (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(c.Log.Level))
+	return l, err
 }
 
 // SourceBreaker returns the circuit breaker of a source, falling back to the global one.

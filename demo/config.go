@@ -22,5 +22,8 @@ func Config(dataDir string) *config.Config {
 	c.Components.CustomerDetails = true
 	// The demo listens on loopback only, where auth may be off; the gateway says so at start.
 	c.Auth.Disabled = true
+	// A person reads the demo's log, and stops it with Ctrl-C.
+	c.Log.Format = "text"
+	c.Shutdown.Delay = 0
 	return c
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/settings"
+	"github.com/profilegate/profilegate/telemetry"
 )
 
 // Authenticate answers requests without valid credentials with 401 UNAUTHENTICATED and puts
@@ -19,9 +20,11 @@ func Authenticate(a *auth.Authenticator, log *slog.Logger, next http.Handler) ht
 		if err != nil {
 			log.InfoContext(r.Context(), "request refused", "code", profile.CodeUnauthenticated, "remote", r.RemoteAddr, "why", err)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="profilegate"`)
+			telemetry.NoteRefusal(r.Context(), string(profile.CodeUnauthenticated))
 			WriteError(w, http.StatusUnauthorized, profile.CodeUnauthenticated, clientMessage(err))
 			return
 		}
+		telemetry.NoteCaller(r.Context(), p)
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
 }
@@ -47,6 +50,7 @@ func FlexVersion(next http.Handler) http.Handler {
 		v, err := settings.ParseFlexVersion(h)
 		var pe *profile.Error
 		if errors.As(err, &pe) {
+			telemetry.NoteRefusal(r.Context(), string(pe.Code))
 			WriteError(w, http.StatusBadRequest, pe.Code, pe.Message)
 			return
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/telemetry"
 )
 
 // The media types a GraphQL response is served as.
@@ -48,6 +49,7 @@ func (t Transport) Supports(r *http.Request) bool {
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	media, ok := negotiate(r.Header.Get("Accept"))
 	if !ok {
+		telemetry.NoteRefusal(r.Context(), string(profile.CodeBadUserInput))
 		w.Header().Set("Content-Type", mediaJSON)
 		writeRequestError(w, http.StatusNotAcceptable, profile.CodeBadUserInput,
 			"the Accept header allows neither application/graphql-response+json nor application/json")
@@ -60,6 +62,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		status, code, err = http.StatusBadRequest, profile.CodeBadUserInput, errors.New(`the request has no "query"`)
 	}
 	if err != nil {
+		telemetry.NoteRefusal(r.Context(), string(code))
 		writeRequestError(w, status, code, err.Error())
 		return
 	}
@@ -74,6 +77,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		return
 	}
 	if r.Method == http.MethodGet && rc.Operation.Operation != ast.Query {
+		telemetry.NoteRefusal(r.Context(), string(profile.CodeBadUserInput))
 		w.Header().Set("Allow", http.MethodPost)
 		writeRequestError(w, http.StatusMethodNotAllowed, profile.CodeBadUserInput,
 			fmt.Sprintf("a %s must be sent with POST; GET only runs queries", rc.Operation.Operation))

@@ -36,6 +36,9 @@ func (s *Source) Name() string { return s.name }
 // Queries returns how many queries the source has sent; each Lookup is one.
 func (s *Source) Queries() int64 { return s.queries.Load() }
 
+// Ping reports whether the source's database answers.
+func (s *Source) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
 // Lookup returns every record that carries any of ids, in one query.
 func (s *Source) Lookup(ctx context.Context, ids []profile.Identifier) ([]profile.Record, error) {
 	byKey := map[string][]string{}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/profilegate/profilegate/config"
+)
+
+func (g *gateway) get(path string) (int, string) {
+	g.t.Helper()
+	resp, err := http.Get(g.srv.URL + path)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return resp.StatusCode, readAll(g.t, resp)
+}
+
+func TestMetrics(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	cfg.Breaker = config.Breaker{Failures: 1, OpenFor: time.Hour}
+	g, crm := withFaultyCRM(t, cfg)
+	g.header("email", "ada.lovelace@example.com")
+	g.header("phonenumber", "+1 646 555 0111") // a new contact
+	g.post(`{ a: customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name }
+  b: customerHeader(identifier: {key: "email", value: "grace.hopper@example.com"}) { name }
+  c: customerHeader(identifier: {key: "email", value: "katherine@example.com"}) { name } }`, nil)
+	crm.set(0, errors.New("connection refused"))
+	g.post(headerQuery, map[string]any{"key": "user_id", "value": "u-1001"})
+
+	status, body := g.get("/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("/metrics: %d", status)
+	}
+	for _, want := range []string{
+		`profilegate_requests_total{operation="customerHeader",outcome="ok"} 3`,
+		`profilegate_requests_total{operation="customerHeader",outcome="partial"} 1`,
+		`profilegate_request_duration_seconds_count{operation="customerHeader"} 4`,
+		`profilegate_source_lookup_duration_seconds_count{source="warehouse"}`,
+		`profilegate_source_errors_total{code="SOURCE_UNAVAILABLE",source="crm"} 1`,
+		`profilegate_source_circuit_breaker_state{source="crm",state="open"} 1`,
+		`profilegate_source_circuit_breaker_state{source="warehouse",state="closed"} 1`,
+		`profilegate_source_batch_size_bucket{source="crm",le="3"}`,
+		`profilegate_unidentified_profiles_created_total 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	// three aliases: one batch of three lookups per source in the first round
+	if !strings.Contains(body, `profilegate_source_batch_size_bucket{source="crm",le="2"} `+bucket(body, "crm", "1")) ||
+		bucket(body, "crm", "3") == bucket(body, "crm", "2") {
+		t.Errorf("batch sizes do not show the three aliases batched:\n%s", grepLines(body, "batch_size_bucket{source=\"warehouse\""))
+	}
+}
+
+// bucket returns the count of a source's batch size bucket.
+func bucket(metrics, source, le string) string {
+	prefix := `profilegate_source_batch_size_bucket{source="` + source + `",le="` + le + `"} `
+	for _, l := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(l, prefix); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// syncBuffer is a log destination written by request goroutines and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRequestLog(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	who := withKeys(cfg)
+	var logs syncBuffer
+	g := startGatewayLogged(t, cfg, true, slog.New(slog.NewJSONHandler(&logs, nil)))
+	body, _ := json.Marshal(map[string]any{"query": `query Header($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`,
+		"variables": map[string]any{"v": "ada.lovelace@example.com"}, "operationName": "Header"})
+	g.tryWith(who.agent, body)
+	g.tryWith(who.agent, []byte(gql(`{ customerHeader(identifier: {key: "phonenumber", value: "not a phone"}) { name } }`, nil)))
+	g.tryWith(nil, body)
+
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line is not JSON: %s", l)
+		}
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 3 {
+		t.Fatalf("%d request lines for 3 requests:\n%s", len(lines), logs.String())
+	}
+	want := []map[string]any{
+		{"operation": "customerHeader", "operation_name": "Header", "status": 200.0, "caller": "key:desk"},
+		{"operation": "customerHeader", "error_codes": "BAD_USER_INPUT", "status": 200.0},
+		{"operation": "unknown", "error_codes": "UNAUTHENTICATED", "status": 401.0},
+	}
+	for i, w := range want {
+		for k, v := range w {
+			if lines[i][k] != v {
+				t.Errorf("line %d: %s = %v, want %v (%v)", i, k, lines[i][k], v, lines[i])
+			}
+		}
+		if _, ok := lines[i]["duration_ms"].(float64); !ok {
+			t.Errorf("line %d has no duration: %v", i, lines[i])
+		}
+	}
+	for _, secret := range []string{"ada.lovelace@example.com", "not a phone", who.agent.Get("Authorization")[7:]} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
+}
+
+func TestReadiness(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	g, _ := withFaultyCRM(t, cfg)
+	g.app.Health.CheckNow(context.Background())
+	if status, body := g.get("/readyz"); status != http.StatusOK || !strings.Contains(body, `"source crm":"ok"`) {
+		t.Fatalf("/readyz with everything up: %d %s", status, body)
+	}
+	if status, body := g.get("/healthz"); status != http.StatusOK || body != "ok\n" {
+		t.Fatalf("/healthz: %d %q", status, body)
+	}
+	g.app.dbs[1].Close() // opened in order: the store, the CRM, the warehouse
+	g.app.Health.CheckNow(context.Background())
+	if status, body := g.get("/readyz"); status != http.StatusServiceUnavailable || !strings.Contains(body, `"source crm":"unreachable"`) || !strings.Contains(body, `"store":"ok"`) {
+		t.Fatalf("/readyz with the CRM's database closed: %d %s", status, body)
+	}
+}
+
+// TestGracefulShutdown stops a serving gateway while a request is in flight: readiness turns
+// false first, the request finishes with its answer, and new connections are refused.
+func TestGracefulShutdown(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	g, crm := withFaultyCRM(t, cfg)
+	crm.set(400*time.Millisecond, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- serve(ctx, g.app.Handler, g.app.Health, ln, config.Shutdown{Delay: 300 * time.Millisecond, Grace: 5 * time.Second}, slog.New(slog.DiscardHandler))
+	}()
+	g.app.Health.CheckNow(ctx)
+
+	inFlight := make(chan *gqlResponse, 1)
+	go func() {
+		resp, err := http.Post(url+"/query", "application/json", strings.NewReader(gql("{ "+ada+" }", nil)))
+		if err != nil {
+			inFlight <- &gqlResponse{raw: []byte(err.Error())}
+			return
+		}
+		r, _ := parseResponse(resp)
+		inFlight <- r
+	}()
+	for deadline := time.Now().Add(10 * time.Second); crm.calls.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the request never reached the CRM: %s", (<-inFlight).raw)
+		}
+	}
+	cancel()
+	var readyz int
+	for range 100 {
+		resp, err := http.Get(url + "/readyz")
+		if err == nil {
+			readyz = resp.StatusCode
+			resp.Body.Close()
+		}
+		if readyz == http.StatusServiceUnavailable {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if readyz != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz while stopping: %d, want 503", readyz)
+	}
+	r := <-inFlight
+	if r.status != http.StatusOK || !strings.Contains(string(r.raw), "Ada Lovelace") {
+		t.Fatalf("in-flight request: %d %s", r.status, r.raw)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Post(url+"/query", "application/json", strings.NewReader(gql("{ "+ada+" }", nil))); err == nil {
+		t.Fatal("a new request was served after shutdown")
+	}
+}
+
+// TestTracing: a request is one trace, with a span per source lookup under the server's span.
+func TestTracing(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	g.header("email", "ada.lovelace@example.com")
+	spans := exp.GetSpans()
+	var server sdktrace.ReadOnlySpan
+	lookups := map[string]int{}
+	for _, s := range spans.Snapshots() {
+		if s.SpanKind() == trace.SpanKindServer {
+			server = s
+		}
+	}
+	if server == nil {
+		t.Fatalf("no server span among %d spans", len(spans))
+	}
+	for _, s := range spans.Snapshots() {
+		if strings.HasPrefix(s.Name(), "lookup ") {
+			if s.Parent().SpanID() != server.SpanContext().SpanID() || s.SpanContext().TraceID() != server.SpanContext().TraceID() {
+				t.Errorf("%s is not a child of the request's span", s.Name())
+			}
+			lookups[s.Name()]++
+		}
+	}
+	if lookups["lookup crm"] == 0 || lookups["lookup warehouse"] == 0 {
+		t.Fatalf("lookup spans %v", lookups)
+	}
+}

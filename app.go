@@ -14,7 +14,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for PostgreSQL
 	"github.com/jmoiron/sqlx"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -24,6 +23,7 @@ import (
 	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/demo"
 	"github.com/profilegate/profilegate/graph"
+	"github.com/profilegate/profilegate/graphiql"
 	"github.com/profilegate/profilegate/guard"
 	"github.com/profilegate/profilegate/httpapi"
 	"github.com/profilegate/profilegate/loaders"
@@ -208,7 +208,9 @@ func newGraphQLHandler(res *resolvers.Resolver, limits config.Limits, log *slog.
 func (a *app) routes(gql http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/query", gql)
-	mux.Handle("GET /{$}", playground.Handler("profilegate", "/query"))
+	ui := graphiql.Handler()
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET /graphiql/", ui)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.HandleFunc("GET /healthz", a.Health.Live)
 	mux.HandleFunc("GET /readyz", a.Health.Ready)

@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/profilegate/profilegate/auth"
-
 	"github.com/profilegate/profilegate/graph"
 	"github.com/profilegate/profilegate/graph/model"
 	"github.com/profilegate/profilegate/header"

@@ -2,14 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/demo"
+	"github.com/profilegate/profilegate/profile"
 )
 
 // BenchmarkCustomerHeader measures whole requests through the real handler on the SQLite
@@ -40,6 +45,49 @@ func BenchmarkCustomerHeader(b *testing.B) {
 				req.Header.Set("Content-Type", "application/json")
 				g.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFailingCRM measures the header of a known customer (by user_id, which the warehouse
+// also holds) while the CRM fails: hanging past its 50ms timeout, or refused fast by its open
+// circuit breaker. Each answer carries the warehouse's profile and the CRM's error.
+func BenchmarkFailingCRM(b *testing.B) {
+	body, _ := json.Marshal(map[string]any{"query": headerQuery, "variables": map[string]string{"key": "user_id", "value": "u-1001"}})
+	for _, c := range []struct {
+		name    string
+		breaker config.Breaker
+	}{
+		{"hanging_timeout_50ms", config.Breaker{}},
+		{"breaker_open", config.Breaker{Failures: 1, OpenFor: time.Hour}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := demo.Config(b.TempDir())
+			cfg.Sources[0].Timeout = 50 * time.Millisecond
+			cfg.Breaker = c.breaker
+			crm := &faultySource{}
+			crm.set(time.Hour, nil)
+			wrap := func(s profile.Source) profile.Source {
+				if s.Name() != "crm" {
+					return s
+				}
+				crm.Source = s
+				return crm
+			}
+			a, err := newApp(context.Background(), cfg, true, slog.New(slog.DiscardHandler), func() time.Time { return testNow }, func(o *appOptions) { o.wrapSource = wrap })
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { a.Close() })
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				a.Handler.ServeHTTP(rec, req)
+				if !bytes.Contains(rec.Body.Bytes(), []byte(`"SOURCE_UNAVAILABLE"`)) || !bytes.Contains(rec.Body.Bytes(), []byte(`"sources":["warehouse"]`)) {
 					b.Fatalf("%d %s", rec.Code, rec.Body)
 				}
 			}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -174,4 +176,30 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("answer is not JSON for %q: %s", body, rec.Body)
 		}
 	})
+}
+
+// TestPersistedQueries: Apollo's automatic persisted queries: a hash alone is unknown at first,
+// registered with its query, and then enough.
+func TestPersistedQueries(t *testing.T) {
+	g := startGateway(t, demoConfig(t, "sqlite"))
+	query := "{ " + ada + " }"
+	sum := sha256.Sum256([]byte(query))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	send := func(withQuery bool) *gqlResponse {
+		body := map[string]any{"extensions": ext}
+		if withQuery {
+			body["query"] = query
+		}
+		b, _ := json.Marshal(body)
+		return g.send(b)
+	}
+	if r := send(false); !slices.Equal(r.codes(), []string{"PERSISTED_QUERY_NOT_FOUND"}) {
+		t.Fatalf("unknown hash: %s", r.raw)
+	}
+	if r := send(true); len(r.Errors) > 0 {
+		t.Fatalf("registering: %s", r.raw)
+	}
+	if r := send(false); len(r.Errors) > 0 || !strings.Contains(string(r.raw), "Ada Lovelace") {
+		t.Fatalf("hash alone after registering: %s", r.raw)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
@@ -16,7 +17,8 @@ import (
 
 // Tracing configures OpenTelemetry tracing; with no endpoint it is off.
 type Tracing struct {
-	// OTLPEndpoint is the OTLP/HTTP collector URL, e.g. http://otel-collector:4318.
+	// OTLPEndpoint is the OTLP/HTTP collector URL, e.g. http://otel-collector:4318; spans go to
+	// its /v1/traces unless the URL names another path.
 	OTLPEndpoint string `yaml:"otlp_endpoint"`
 	// SampleRatio is the share of new traces recorded; a caller's sampling decision is kept.
 	SampleRatio float64 `yaml:"sample_ratio"`
@@ -28,7 +30,14 @@ func SetupTracing(ctx context.Context, c Tracing, version string) (shutdown func
 	if c.OTLPEndpoint == "" {
 		return func(context.Context) error { return nil }, nil
 	}
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(c.OTLPEndpoint))
+	u, err := url.Parse(c.OTLPEndpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("tracing: otlp_endpoint %q is not an http(s) URL", c.OTLPEndpoint)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/v1/traces" // the exporter posts to the URL's path as given
+	}
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(u.String()))
 	if err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}

@@ -140,7 +140,7 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 	res := &resolvers.Resolver{Config: a.Settings, Now: now, MaxPageSize: cfg.Limits.MaxPageSize}
 	gql := loaders.NewFactory(sources, cfg.BatchWait).Middleware(newGraphQLHandler(res, cfg.Limits, log))
 	query := httpapi.Authenticate(authn, log, httpapi.FlexVersion(gql))
-	a.Handler = a.routes(telemetry.Traced("graphql", telemetry.Requests(a.Metrics, log, query)))
+	a.Handler = a.routes(httpapi.CORS(cfg.CORSOrigins, telemetry.Traced("graphql", telemetry.Requests(a.Metrics, log, query))))
 	return a, nil
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -431,5 +433,49 @@ func TestJWTCallers(t *testing.T) {
 	s, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, expired).SignedString([]byte(secret))
 	if r := g.postWith(bearer(s), `{ settings { version } }`, nil); r.status != http.StatusUnauthorized || !strings.Contains(r.Errors[0].Message, "expired") {
 		t.Fatalf("expired token: %d %s", r.status, r.raw)
+	}
+}
+
+// TestCORS: a Flex UI plugin in the browser, on an allowed origin, gets its preflight answered
+// without credentials and may send the Authorization and X-Flex-UI-Version headers; other
+// origins get no CORS headers.
+func TestCORS(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	who := withKeys(cfg)
+	cfg.CORSOrigins = []string{"https://flex.twilio.com"}
+	g := startGateway(t, cfg)
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, g.srv.URL+"/query", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, x-flex-ui-version")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := preflight("https://flex.twilio.com")
+	if resp.StatusCode >= 300 || resp.Header.Get("Access-Control-Allow-Origin") != "https://flex.twilio.com" ||
+		!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "x-flex-ui-version") {
+		t.Fatalf("preflight from Flex: %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp := preflight("https://evil.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight from another origin allowed: %v", resp.Header)
+	}
+	h := who.agent.Clone()
+	h.Set("Origin", "https://flex.twilio.com")
+	body, _ := json.Marshal(map[string]any{"query": `{ settings { version } }`})
+	req, _ := http.NewRequest(http.MethodPost, g.srv.URL+"/query", bytes.NewReader(body))
+	req.Header = h
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := readResponse(t, res)
+	if res.Header.Get("Access-Control-Allow-Origin") != "https://flex.twilio.com" || len(r.Errors) > 0 {
+		t.Fatalf("request from Flex: %v %s", res.Header, r.raw)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,6 +64,9 @@ type Config struct {
 	Auth auth.Config `yaml:"auth"`
 	// Limits bound what one request may ask.
 	Limits Limits `yaml:"limits"`
+	// CORSOrigins are the browser origins allowed to call /query, e.g. https://flex.twilio.com;
+	// none allows same-origin pages only.
+	CORSOrigins []string `yaml:"cors_origins"`
 	// Log says how the gateway logs.
 	Log Log `yaml:"log"`
 	// Tracing exports OpenTelemetry traces; off without an endpoint.
@@ -330,6 +334,11 @@ func (c *Config) Validate() error {
 	} {
 		if l.value <= 0 {
 			add("limits.%s: must be positive", l.name)
+		}
+	}
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "") {
+			add("cors_origins: %q is not an origin such as https://flex.twilio.com", o)
 		}
 	}
 	if c.Log.Format != "json" && c.Log.Format != "text" {

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/rs/cors"
+
 	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/settings"
@@ -65,4 +67,19 @@ func WriteError(w http.ResponseWriter, status int, code profile.Code, message st
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}},
 	})
+}
+
+// CORS lets browser clients from origins (a Flex UI plugin on https://flex.twilio.com) call the
+// handler: preflights are answered before authentication, which they carry no credentials for.
+// No origins: no CORS headers, so only same-origin pages (GraphiQL) can call it from a browser.
+func CORS(origins []string, next http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return next
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", settings.FlexVersionHeader},
+		MaxAge:         600,
+	}).Handler(next)
 }

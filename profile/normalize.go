@@ -141,7 +141,17 @@ func (n *Normalizer) normalizePhone(v string) (string, error) {
 	if err != nil || !phonenumbers.IsPossibleNumber(num) {
 		return "", fmt.Errorf("%q is not a phone number (numbers without a country code are read as %s numbers)", truncate(v, 64), n.region)
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	// A number libphonenumber reads differently once in E.164 (a national prefix inside an
+	// international number, such as +20 0...) has no stable form to match by.
+	// A value already in E.164 is its own check (the common case: sources store E.164).
+	if e164 == v {
+		return e164, nil
+	}
+	if again, err := phonenumbers.Parse(e164, n.region); err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
+		return "", fmt.Errorf("%q is not a phone number libphonenumber can read one way", truncate(v, 64))
+	}
+	return e164, nil
 }
 
 // Blocked reports whether a normalized identifier must never match, merge or be recorded:

@@ -34,6 +34,7 @@ func TestNormalize(t *testing.T) {
 		{KeyPhoneNumber, "  PRIVATE   NUMBER ", "private number", ""},
 		{KeyPhoneNumber, "12", "", CodeBadUserInput},
 		{KeyPhoneNumber, "not a number", "", CodeBadUserInput},
+		{KeyPhoneNumber, "+20000A0000A0000", "", CodeBadUserInput}, // found by FuzzNormalize: no stable E.164 form
 		{"whatsapp", "415 555 0100", "+14155550100", ""},
 		{KeyUserID, "u-1\x00001", "", CodeBadUserInput},
 		{KeyUserID, "u-1\n", "u-1", ""},

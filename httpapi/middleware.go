@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -60,13 +59,10 @@ func FlexVersion(next http.Handler) http.Handler {
 	})
 }
 
-// WriteError answers with a GraphQL response holding one request error.
+// WriteError answers with a GraphQL response holding one request error and no data.
 func WriteError(w http.ResponseWriter, status int, code profile.Code, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}},
-	})
+	w.Header().Set("Content-Type", mediaJSON)
+	writeRequestError(w, status, code, message)
 }
 
 // CORS lets browser clients from origins (a Flex UI plugin on https://flex.twilio.com) call the

@@ -61,7 +61,7 @@ func ProfileID(id Identifier) string {
 
 // ParseProfileID returns the identifier a profile id was derived from.
 func ParseProfileID(s string) (Identifier, error) {
-	bad := Errorf(CodeBadUserInput, "%q is not a profile id: ids look like %q", truncate(s, 40), ProfileID(Identifier{KeyEmail, "ada@example.com"}))
+	bad := Errorf(CodeBadUserInput, "%q is not a profile id: ids look like %q", Truncate(s, 40), ProfileID(Identifier{KeyEmail, "ada@example.com"}))
 	raw, ok := strings.CutPrefix(s, idPrefix)
 	if !ok {
 		return Identifier{}, bad
@@ -78,7 +78,9 @@ func ParseProfileID(s string) (Identifier, error) {
 }
 
 // truncate shortens s for an error message, keeping it valid UTF-8.
-func truncate(s string, n int) string {
+// Truncate shortens s to n runes for quoting it back to a client, marking the cut with "…";
+// invalid UTF-8 is replaced.
+func Truncate(s string, n int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	r := []rune(s)
 	if len(r) <= n {

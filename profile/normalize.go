@@ -83,7 +83,7 @@ func (n *Normalizer) Normalize(id Identifier) (Identifier, error) {
 	norm, ok := n.keys[id.Key]
 	if !ok {
 		return Identifier{}, Errorf(CodeUnknownIdentifier, "unknown identifier key %q; the configured keys are %s",
-			truncate(id.Key, 64), strings.Join(n.order, ", "))
+			Truncate(id.Key, 64), strings.Join(n.order, ", "))
 	}
 	v, err := n.NormalizeValue(norm, id.Value)
 	if err != nil {
@@ -122,7 +122,7 @@ func normalizeEmail(v string) (string, error) {
 	v = strings.ToLower(v)
 	addr, err := mail.ParseAddress(v)
 	if err != nil || addr.Name != "" || addr.Address != v || !strings.Contains(v[strings.LastIndexByte(v, '@'):], ".") {
-		return "", fmt.Errorf("%q is not an email address", truncate(v, 64))
+		return "", fmt.Errorf("%q is not an email address", Truncate(v, 64))
 	}
 	return v, nil
 }
@@ -139,7 +139,7 @@ func (n *Normalizer) normalizePhone(v string) (string, error) {
 	}
 	num, err := phonenumbers.Parse(v, n.region)
 	if err != nil || !phonenumbers.IsPossibleNumber(num) {
-		return "", fmt.Errorf("%q is not a phone number (numbers without a country code are read as %s numbers)", truncate(v, 64), n.region)
+		return "", fmt.Errorf("%q is not a phone number (numbers without a country code are read as %s numbers)", Truncate(v, 64), n.region)
 	}
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
 	// A number libphonenumber reads differently once in E.164 (a national prefix inside an
@@ -149,7 +149,7 @@ func (n *Normalizer) normalizePhone(v string) (string, error) {
 		return e164, nil
 	}
 	if again, err := phonenumbers.Parse(e164, n.region); err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
-		return "", fmt.Errorf("%q is not a phone number libphonenumber can read one way", truncate(v, 64))
+		return "", fmt.Errorf("%q is not a phone number libphonenumber can read one way", Truncate(v, 64))
 	}
 	return e164, nil
 }

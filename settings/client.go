@@ -21,7 +21,7 @@ var MinFlexVersion = semver.MustParse("2.8.0")
 func ParseFlexVersion(s string) (*semver.Version, error) {
 	v, err := semver.NewVersion(strings.TrimSpace(s))
 	if err != nil || len(s) > 64 {
-		return nil, profile.Errorf(profile.CodeBadUserInput, "%s %q is not a version such as 2.8.0", FlexVersionHeader, clip(s))
+		return nil, profile.Errorf(profile.CodeBadUserInput, "%s %q is not a version such as 2.8.0", FlexVersionHeader, profile.Truncate(s, 64))
 	}
 	return v, nil
 }

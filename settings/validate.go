@@ -82,7 +82,7 @@ func (v *validator) identifiers(s *Settings, norm *profile.Normalizer) {
 		at := strconv.Itoa(i)
 		if _, ok := norm.Normalization(id.Key); !ok {
 			v.add(ErrNotConfigured, "identifier %q is not declared in the configuration; custom identifiers are declared there with the source columns that hold them",
-				[]any{clip(id.Key)}, "identifiers", at, "key")
+				[]any{profile.Truncate(id.Key, 64)}, "identifiers", at, "key")
 		} else if seen[id.Key] {
 			v.add(ErrDuplicate, "identifier %q is listed twice", []any{id.Key}, "identifiers", at, "key")
 		}
@@ -105,7 +105,7 @@ func (v *validator) traits(s *Settings) map[string]bool {
 		at := strconv.Itoa(i)
 		switch {
 		case !profile.ValidKey(t.Key):
-			v.add(ErrInvalid, "%q is not a trait key: lower-case letters, digits and _, starting with a letter", []any{clip(t.Key)}, "traits", at, "key")
+			v.add(ErrInvalid, "%q is not a trait key: lower-case letters, digits and _, starting with a letter", []any{profile.Truncate(t.Key, 64)}, "traits", at, "key")
 		case seen[t.Key]:
 			v.add(ErrDuplicate, "trait %q is listed twice", []any{t.Key}, "traits", at, "key")
 		}
@@ -130,7 +130,7 @@ func (v *validator) header(s *Settings, traits map[string]bool) {
 		at := strconv.Itoa(i)
 		switch {
 		case !traits[key]:
-			v.add(ErrNotConfigured, "trait %q is not configured; "+configureFirst, []any{clip(key)}, "customerHeader", "nameTraits", at)
+			v.add(ErrNotConfigured, "trait %q is not configured; "+configureFirst, []any{profile.Truncate(key, 64)}, "customerHeader", "nameTraits", at)
 		case seen[key]:
 			v.add(ErrDuplicate, "trait %q is listed twice", []any{key}, "customerHeader", "nameTraits", at)
 		}
@@ -138,7 +138,7 @@ func (v *validator) header(s *Settings, traits map[string]bool) {
 	}
 	for _, f := range [][2]string{{"secondaryTrait", h.SecondaryTrait}, {"avatarTrait", h.AvatarTrait}} {
 		if f[1] != "" && !traits[f[1]] {
-			v.add(ErrNotConfigured, "trait %q is not configured; "+configureFirst, []any{clip(f[1])}, "customerHeader", f[0])
+			v.add(ErrNotConfigured, "trait %q is not configured; "+configureFirst, []any{profile.Truncate(f[1], 64)}, "customerHeader", f[0])
 		}
 	}
 	v.text(h.SecondaryLabel, MaxDisplayName, false, "customerHeader", "secondaryLabel")
@@ -158,7 +158,7 @@ func (v *validator) search(s *Settings) {
 		id, ok := ids[key]
 		switch {
 		case !ok:
-			v.add(ErrNotConfigured, "identifier %q is not configured; "+configureFirst, []any{clip(key)}, "profileSearch", "identifiers", at)
+			v.add(ErrNotConfigured, "identifier %q is not configured; "+configureFirst, []any{profile.Truncate(key, 64)}, "profileSearch", "identifiers", at)
 		case !id.Searchable:
 			v.add(ErrNotSearchable, "identifier %q is hidden from agents; make it searchable first", []any{key}, "profileSearch", "identifiers", at)
 		case seen[key]:
@@ -166,14 +166,6 @@ func (v *validator) search(s *Settings) {
 		}
 		seen[key] = true
 	}
-}
-
-// clip shortens a value quoted back to the client.
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return strings.ToValidUTF8(s[:64], "") + "…"
 }
 
 // MarshalGQL writes the code as a GraphQL enum value.

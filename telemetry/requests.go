@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -39,7 +40,7 @@ func Requests(m *Metrics, log *slog.Logger, next http.Handler) http.Handler {
 
 		info.mu.Lock()
 		defer info.mu.Unlock()
-		operation := cmpOr(info.operation, "unknown")
+		operation := cmp.Or(info.operation, "unknown")
 		outcome := "ok"
 		switch {
 		case rec.status >= 400 && len(info.codes) > 0:
@@ -66,13 +67,6 @@ func Requests(m *Metrics, log *slog.Logger, next http.Handler) http.Handler {
 		}
 		log.InfoContext(r.Context(), "request", attrs...)
 	})
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // NoteRefusal records the code of a request refused before GraphQL saw it (401, 400).
@@ -146,7 +140,7 @@ func (Operations) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 	info.hasData = len(resp.Data) > 0 && string(resp.Data) != "null"
 	for _, e := range resp.Errors {
 		code, _ := e.Extensions["code"].(string)
-		info.codes = append(info.codes, cmpOr(code, "UNKNOWN"))
+		info.codes = append(info.codes, cmp.Or(code, "UNKNOWN"))
 	}
 	return resp
 }

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+
+	"github.com/klauspost/compress/gzhttp"
 )
 
 //go:embed assets
@@ -13,7 +15,8 @@ var assets embed.FS
 // script. CodeMirror sets inline styles, and GraphiQL draws icons from data: URLs.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 
-// Handler serves GraphiQL's page at "/" and its assets under "/graphiql/".
+// Handler serves GraphiQL's page at "/" and its assets under "/graphiql/", gzipped for clients
+// that accept it (the scripts shrink from 1.1 MB to about a third).
 func Handler() http.Handler {
 	files, _ := fs.Sub(assets, "assets") // the directory is embedded
 	static := http.StripPrefix("/graphiql/", http.FileServerFS(files))
@@ -29,7 +32,7 @@ func Handler() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		static.ServeHTTP(w, r)
 	})
-	return mux
+	return gzhttp.GzipHandler(mux)
 }
 
 func header(w http.ResponseWriter) {

@@ -100,7 +100,7 @@ func TestSlowSource(t *testing.T) {
 // requests fail fast naming it; after open_for one probe finds it healthy and closes the breaker.
 func TestCircuitBreaker(t *testing.T) {
 	cfg := demoConfig(t, "sqlite")
-	cfg.Breaker = config.Breaker{Failures: 3, OpenFor: 300 * time.Millisecond}
+	cfg.Breaker = config.Breaker{Failures: 3, OpenFor: 2 * time.Second} // long enough for the ten fast failures below, even under -race
 	g, crm := withFaultyCRM(t, cfg)
 	crm.set(0, errors.New("connection refused"))
 	ask := func() *gqlResponse {

@@ -185,7 +185,7 @@ func TestGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- serve(ctx, g.app.Handler, g.app.Health, ln, config.Shutdown{Delay: 300 * time.Millisecond, Grace: 5 * time.Second}, slog.New(slog.DiscardHandler))
+		served <- serve(ctx, g.app.Handler, g.app.Health, ln, config.Shutdown{Delay: time.Second, Grace: 5 * time.Second}, slog.New(slog.DiscardHandler))
 	}()
 	g.app.Health.CheckNow(ctx)
 

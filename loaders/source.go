@@ -64,11 +64,13 @@ func NewSource(src profile.Source, timeout time.Duration, b Breaker, obs Observe
 	return s
 }
 
-var tracer = otel.Tracer("github.com/profilegate/profilegate/loaders")
+// tracerName names the spans' instrumentation scope. The tracer is looked up per lookup, not
+// kept: a tracer kept from before the provider was installed would not follow a later one.
+const tracerName = "github.com/profilegate/profilegate/loaders"
 
 // lookup asks the source for ids within its timeout and through its breaker, in a span.
 func (s Source) lookup(ctx context.Context, ids []profile.Identifier, fetches int) ([]profile.Record, *profile.Error) {
-	ctx, span := tracer.Start(ctx, "lookup "+s.Name(), trace.WithSpanKind(trace.SpanKindClient),
+	ctx, span := otel.Tracer(tracerName).Start(ctx, "lookup "+s.Name(), trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("profilegate.source", s.Name()), attribute.Int("profilegate.identifiers", len(ids)), attribute.Int("profilegate.fetches", fetches)))
 	defer span.End()
 	start := time.Now()

@@ -129,8 +129,7 @@ func (r *gqlResponse) codes() []string {
 // post sends a GraphQL request as JSON.
 func (g *gateway) post(query string, vars map[string]any) *gqlResponse {
 	g.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return g.send(body)
+	return g.send([]byte(gql(query, vars)))
 }
 
 func (g *gateway) send(body []byte) *gqlResponse {
@@ -149,8 +148,7 @@ func (g *gateway) try(body []byte) (*gqlResponse, error) { return g.tryWith(nil,
 // postWith sends a GraphQL request with extra request headers (credentials, Flex UI version).
 func (g *gateway) postWith(h http.Header, query string, vars map[string]any) *gqlResponse {
 	g.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	r, err := g.tryWith(h, body)
+	r, err := g.tryWith(h, []byte(gql(query, vars)))
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ type hostileRequest struct {
 	comment string
 }
 
+// gql is the JSON body of a GraphQL request.
 func gql(query string, vars map[string]any) string {
 	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	return string(b)
@@ -201,5 +202,32 @@ func TestPersistedQueries(t *testing.T) {
 	}
 	if r := send(false); len(r.Errors) > 0 || !strings.Contains(string(r.raw), "Ada Lovelace") {
 		t.Fatalf("hash alone after registering: %s", r.raw)
+	}
+}
+
+// TestConfiguredLimits: the limits follow the configuration: a depth limit of 3 refuses a
+// fourth level, also when it comes through a fragment, but not the deeper introspection query;
+// a page size limit of 5 refuses first: 6.
+func TestConfiguredLimits(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	cfg.Limits.MaxDepth, cfg.Limits.MaxPageSize = 3, 5
+	g := startGateway(t, cfg)
+	for _, tc := range []struct {
+		name, query, code string
+	}{
+		{"ThreeLevels", `{ customerHeader(identifier: {key: "user_id", value: "u-1001"}) { profile { id } } }`, ""},
+		{"FourLevels", `{ customerHeader(identifier: {key: "user_id", value: "u-1001"}) { profile { identifiers { key } } } }`, "DEPTH_LIMIT_EXCEEDED"},
+		{"FourThroughFragment", `{ customerHeader(identifier: {key: "user_id", value: "u-1001"}) { ...H } } fragment H on CustomerHeader { profile { traits { key } } }`, "DEPTH_LIMIT_EXCEEDED"},
+		{"Introspection", introspectionQuery, ""},
+		{"PageWithinLimit", `{ searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 5) { totalCount } }`, ""},
+		{"PageOverLimit", `{ searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 6) { totalCount } }`, "BAD_USER_INPUT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := g.post(tc.query, nil)
+			codes := r.codes()
+			if (tc.code == "" && len(codes) > 0) || (tc.code != "" && (len(codes) != 1 || codes[0] != tc.code)) {
+				t.Fatalf("codes %v, want %q: %.300s", codes, tc.code, r.raw)
+			}
+		})
 	}
 }

@@ -121,12 +121,15 @@ func (s *Service) reload(ctx context.Context) error {
 
 // install makes v current unless a newer version already is.
 func (s *Service) install(v *Versioned) {
-	v.canonical(s.base.Normalizer)
-	next := s.compile(v)
+	var next *Snapshot
 	for {
 		cur := s.cur.Load()
 		if cur != nil && cur.Version >= v.Version {
 			return
+		}
+		if next == nil {
+			v.canonical(s.base.Normalizer)
+			next = s.compile(v)
 		}
 		if s.cur.CompareAndSwap(cur, next) {
 			return
@@ -184,7 +187,7 @@ type Update struct {
 // errors and change nothing; a stale ExpectedVersion is a CONFLICT and a header or search
 // change from a Flex UI client older than MinFlexVersion is SETTINGS_READ_ONLY.
 func (s *Service) Update(ctx context.Context, u Update) (*Snapshot, []FieldError, error) {
-	if err := s.reload(ctx); err != nil {
+	if err := s.Refresh(ctx); err != nil {
 		return nil, nil, err
 	}
 	cur := s.Current()

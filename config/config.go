@@ -2,14 +2,11 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -19,7 +16,6 @@ import (
 	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/header"
 	"github.com/profilegate/profilegate/profile"
-	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources/sqlsource"
 	"github.com/profilegate/profilegate/telemetry"
 )
@@ -288,183 +284,6 @@ func SQLiteDSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 }
 
-var sourceName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
-
-// Validate reports every problem in c at once.
-func (c *Config) Validate() error {
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if c.Addr == "" {
-		add("addr: must not be empty")
-	}
-	if c.StitchDepth < 0 || c.StitchDepth > 5 {
-		add("stitch_depth: %d is outside 0..5", c.StitchDepth)
-	}
-	if c.Timeout <= 0 {
-		add("timeout: must be positive")
-	}
-	if c.BatchWait < 0 || c.BatchWait > time.Second {
-		add("batch_wait: %s is outside 0..1s", c.BatchWait)
-	}
-	norm, err := c.Normalizer()
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for _, k := range c.IDPriority {
-		if _, ok := norm.Normalization(k); !ok && k != "custom" {
-			add("id_priority: %q is not an identifier key or \"custom\"", k)
-		}
-	}
-	if _, ok := Drivers[c.Store.Driver]; !ok {
-		add("store.driver: %q is not one of sqlite, postgres", c.Store.Driver)
-	} else if c.Store.Driver == "postgres" && c.Store.DSN == "" {
-		add("store.dsn: postgres needs a DSN (or PROFILEGATE_STORE_DSN)")
-	}
-	if c.SettingsRefresh < 100*time.Millisecond || c.SettingsRefresh > time.Hour {
-		add("settings_refresh: %s is outside 100ms..1h", c.SettingsRefresh)
-	}
-	for _, l := range []struct {
-		name  string
-		value int64
-	}{
-		{"max_body_bytes", c.Limits.MaxBodyBytes}, {"max_tokens", int64(c.Limits.MaxTokens)},
-		{"max_depth", int64(c.Limits.MaxDepth)}, {"max_root_fields", int64(c.Limits.MaxRootFields)},
-		{"max_aliases", int64(c.Limits.MaxAliases)}, {"max_complexity", int64(c.Limits.MaxComplexity)},
-		{"max_page_size", int64(c.Limits.MaxPageSize)},
-	} {
-		if l.value <= 0 {
-			add("limits.%s: must be positive", l.name)
-		}
-	}
-	for _, o := range c.CORSOrigins {
-		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "") {
-			add("cors_origins: %q is not an origin such as https://flex.twilio.com", o)
-		}
-	}
-	if c.Log.Format != "json" && c.Log.Format != "text" {
-		add("log.format: %q is not json or text", c.Log.Format)
-	}
-	if _, err := c.LogLevel(); err != nil {
-		add("log.level: %v", err)
-	}
-	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
-		add("tracing.sample_ratio: %v is outside 0..1", c.Tracing.SampleRatio)
-	}
-	if c.HealthInterval < 100*time.Millisecond {
-		add("health_interval: %s is shorter than 100ms", c.HealthInterval)
-	}
-	if c.Shutdown.Delay < 0 || c.Shutdown.Grace <= 0 {
-		add("shutdown: delay must not be negative and grace must be positive")
-	}
-	if err := c.Auth.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Auth.Disabled && !Loopback(c.Addr) {
-		add("auth: disabled is only allowed on a loopback address, and addr %q is reachable from other hosts; configure api_keys or jwt, or listen on 127.0.0.1", c.Addr)
-	}
-	for _, e := range settings.Validate(c.InitialSettings(norm), norm) {
-		add("initial settings %s: %s", strings.Join(e.Field, "."), e.Message)
-	}
-	errs = append(errs, c.validateSources(norm)...)
-	return errors.Join(errs...)
-}
-
-func (c *Config) validateSources(norm *profile.Normalizer) []error {
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if len(c.Sources) == 0 {
-		add("sources: at least one source is needed")
-	}
-	names := map[string]bool{}
-	for i, s := range c.Sources {
-		at := fmt.Sprintf("sources[%d] (%s)", i, s.Name)
-		if !sourceName.MatchString(s.Name) {
-			add("%s: name must be lower-case letters, digits, - and _", at)
-		}
-		if names[s.Name] {
-			add("%s: name is used twice", at)
-		}
-		names[s.Name] = true
-		if _, ok := Drivers[s.Driver]; !ok {
-			add("%s: driver %q is not one of sqlite, postgres", at, s.Driver)
-		}
-		if s.DSN == "" {
-			add("%s: dsn is empty (set it or %s)", at, SourceDSNEnv(s.Name))
-		}
-		if s.Timeout < 0 {
-			add("%s: timeout must not be negative", at)
-		}
-		if b := c.SourceBreaker(s); b.Failures > 0 && b.OpenFor <= 0 {
-			add("%s: breaker.open_for must be positive while breaker.failures is set", at)
-		}
-		if (s.Records == nil) == (s.IdentityGraph == nil) {
-			add("%s: set exactly one of records and identity_graph", at)
-		}
-		if s.Records != nil {
-			if _, err := sqlsource.NewRecordTable(s.Name, nil, norm, *s.Records); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		if s.IdentityGraph != nil {
-			if _, err := sqlsource.NewIdentityGraph(s.Name, nil, norm, *s.IdentityGraph); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	for _, t := range c.Traits {
-		if !profile.ValidKey(t.Key) {
-			add("traits: %q is not a trait key", t.Key)
-		}
-		for _, s := range t.Sources {
-			if !names[s] {
-				add("traits.%s.sources: %q is not a configured source", t.Key, s)
-			}
-		}
-	}
-	return errs
-}
-
-// Normalizer builds the identifier normalizer the configuration describes. With problems it
-// still returns a normalizer built from the valid parts, so Validate can go on to report the
-// problems of the sources too.
-func (c *Config) Normalizer() (*profile.Normalizer, error) {
-	var errs []error
-	var custom []profile.KeySpec
-	for _, id := range c.Identifiers {
-		if builtin(id.Key) {
-			if id.Normalization != "" {
-				errs = append(errs, fmt.Errorf("identifiers: %q is built in; its normalization cannot be changed", id.Key))
-			}
-			continue
-		}
-		k := profile.KeySpec{Key: id.Key, Normalization: profile.Normalization(id.Normalization)}
-		if _, err := profile.NewNormalizer(append(slices.Clone(custom), k), "US", nil); err != nil {
-			errs = append(errs, fmt.Errorf("identifiers: %w", err))
-			continue
-		}
-		custom = append(custom, k)
-	}
-	var rules []profile.BlockRule
-	for _, b := range c.Blocked {
-		re, err := regexp.Compile(b.Pattern)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("blocked: pattern %q: %w", b.Pattern, err))
-			continue
-		}
-		rules = append(rules, profile.BlockRule{Key: b.Key, Pattern: re})
-	}
-	n, err := profile.NewNormalizer(custom, c.DefaultRegion, rules)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("default_region: %w", err))
-		n, _ = profile.NewNormalizer(custom, "US", rules)
-	}
-	return n, errors.Join(errs...)
-}
-
-func builtin(key string) bool {
-	return slices.ContainsFunc(profile.BuiltinKeys, func(k profile.KeySpec) bool { return k.Key == key })
-}
-
 // Loopback reports whether addr listens only on the loopback interface.
 func Loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
@@ -476,80 +295,6 @@ func Loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// InitialSettings returns the settings a deployment starts with, before admins change them:
-// identifiers in id_priority order, the configured traits plus the ones the header names, and
-// the header, search, components and unidentified profile sections.
-func (c *Config) InitialSettings(norm *profile.Normalizer) *settings.Settings {
-	s := &settings.Settings{
-		Header: settings.Header{
-			NameTraits:     slices.Clone(c.Header.NameTraits),
-			SecondaryTrait: c.Header.SecondaryTrait,
-			SecondaryLabel: c.Header.SecondaryLabel,
-			AvatarTrait:    c.Header.AvatarTrait,
-		},
-		Search:       settings.Search{AllIdentifiers: len(c.Search.Identifiers) == 0, Identifiers: slices.Clone(c.Search.Identifiers)},
-		Components:   settings.Components{CustomerDetails: c.Components.CustomerDetails, CustomerHistory: c.Components.CustomerHistory},
-		Unidentified: settings.Unidentified{ShowToAgents: c.Unidentified.ShowToAgents, BadgeLabel: c.Unidentified.BadgeLabel},
-	}
-	for _, key := range c.identifierOrder(norm) {
-		id := settings.Identifier{Key: key, Searchable: true}
-		for _, ci := range c.Identifiers {
-			if ci.Key == key {
-				id.DisplayName = ci.DisplayName
-				id.Searchable = ci.Searchable == nil || *ci.Searchable
-			}
-		}
-		s.Identifiers = append(s.Identifiers, id)
-	}
-	for _, t := range c.Traits {
-		s.Traits = append(s.Traits, settings.Trait{Key: t.Key, DisplayName: t.Label})
-	}
-	for _, key := range slices.Concat(c.Header.NameTraits, []string{c.Header.SecondaryTrait, c.Header.AvatarTrait}) {
-		if key != "" && !slices.ContainsFunc(s.Traits, func(t settings.Trait) bool { return t.Key == key }) {
-			s.Traits = append(s.Traits, settings.Trait{Key: key})
-		}
-	}
-	return s
-}
-
-// identifierOrder lists the configured identifier keys by id_priority, "custom" standing for
-// the custom keys in declaration order; keys id_priority leaves out come last.
-func (c *Config) identifierOrder(norm *profile.Normalizer) []string {
-	var order []string
-	for _, k := range c.IDPriority {
-		if k == "custom" {
-			for _, key := range norm.Keys() {
-				if !builtin(key) && !slices.Contains(c.IDPriority, key) {
-					order = append(order, key)
-				}
-			}
-		} else if _, ok := norm.Normalization(k); ok && !slices.Contains(order, k) {
-			order = append(order, k)
-		}
-	}
-	for _, key := range norm.Keys() {
-		if !slices.Contains(order, key) {
-			order = append(order, key)
-		}
-	}
-	return order
-}
-
-// SettingsBase returns what the settings do not change: the normalizer and the sources, depth
-// and trait sources of identity resolution.
-func (c *Config) SettingsBase(norm *profile.Normalizer) settings.Base {
-	o := profile.Options{Depth: c.StitchDepth, TraitSources: map[string][]string{}}
-	for _, s := range c.Sources {
-		o.Sources = append(o.Sources, profile.SourceInfo{Name: s.Name, SystemOfRecord: s.SystemOfRecord})
-	}
-	for _, t := range c.Traits {
-		if len(t.Sources) > 0 {
-			o.TraitSources[t.Key] = t.Sources
-		}
-	}
-	return settings.Base{Normalizer: norm, Stitch: o}
 }
 
 // LogLevel returns the configured log level.

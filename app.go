@@ -99,17 +99,18 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	if a.storeDB, err = a.open(cfg.StoreDatabase()); err != nil {
+	a.Metrics = telemetry.NewMetrics()
+	storeDB := cfg.StoreDatabase()
+	if a.storeDB, err = a.open("store", storeDB, cfg.DatabasePool(storeDB)); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	if a.Store, err = store.New(ctx, a.storeDB); err != nil {
 		return nil, err
 	}
-	a.Metrics = telemetry.NewMetrics()
 	checks := []telemetry.Check{{Name: "store", Ping: a.Store.Ping}}
 	var sources []loaders.Source
 	for _, sc := range cfg.Sources {
-		src, err := a.openSource(ctx, sc, norm, isDemo)
+		src, err := a.openSource(ctx, sc, cfg.DatabasePool(sc.Database), norm, isDemo)
 		if err != nil {
 			return nil, err
 		}
@@ -144,8 +145,8 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 	return a, nil
 }
 
-func (a *app) openSource(ctx context.Context, sc config.Source, norm *profile.Normalizer, isDemo bool) (*sqlsource.Source, error) {
-	db, err := a.open(sc.Database)
+func (a *app) openSource(ctx context.Context, sc config.Source, pool config.Pool, norm *profile.Normalizer, isDemo bool) (*sqlsource.Source, error) {
+	db, err := a.open("source:"+sc.Name, sc.Database, pool)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", sc.Name, err)
 	}
@@ -164,14 +165,19 @@ func (a *app) openSource(ctx context.Context, sc config.Source, norm *profile.No
 	return sqlsource.NewIdentityGraph(sc.Name, db, norm, *sc.IdentityGraph)
 }
 
-// open opens a database; it is not reached until first used, so a source that is down at
-// start does not keep the gateway from starting.
-func (a *app) open(d config.Database) (*sqlx.DB, error) {
+// open opens a database with its connection pool and exports the pool's metrics under name.
+// The database is not reached until first used, so a source that is down at start does not
+// keep the gateway from starting.
+func (a *app) open(name string, d config.Database, pool config.Pool) (*sqlx.DB, error) {
 	db, err := sqlx.Open(config.Drivers[d.Driver], d.DSN)
 	if err != nil {
 		return nil, err
 	}
+	db.SetMaxOpenConns(pool.MaxOpen)
+	db.SetMaxIdleConns(pool.MaxIdle)
+	db.SetConnMaxLifetime(pool.MaxLifetime)
 	a.dbs = append(a.dbs, db)
+	a.Metrics.Database(name, db.DB)
 	return db, nil
 }
 

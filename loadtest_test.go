@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/loadtest"
 )
 
@@ -44,6 +46,27 @@ func TestLoadHarness(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestConnectionPool: with every pool bounded at two connections, the demo mix on PostgreSQL
+// gets every answer right (queries queue for a connection instead of opening more), no pool
+// holds more than two, and the pools' metrics show the bounds.
+func TestConnectionPool(t *testing.T) {
+	cfg := demoConfig(t, "postgres")
+	cfg.Pool = config.Pool{MaxOpen: 2, MaxIdle: 1}
+	g := startGateway(t, cfg)
+	if r := runLoad(t, g); r.Total.Failed != 0 {
+		t.Fatalf("%d of %d requests failed with pools of two: %v", r.Total.Failed, r.Total.Requests, r.Total.Failures)
+	}
+	_, metrics := g.get("/metrics")
+	for _, db := range []string{"store", "source:crm", "source:warehouse"} {
+		label := `{db_name="` + db + `"}`
+		open, _ := strconv.Atoi(sample(metrics, "go_sql_open_connections"+label))
+		idle, _ := strconv.Atoi(sample(metrics, "go_sql_idle_connections"+label))
+		if sample(metrics, "go_sql_max_open_connections"+label) != "2" || open > 2 || idle > 1 {
+			t.Errorf("pool of %s:\n%s", db, grepLines(metrics, label))
+		}
+	}
 }
 
 // runLoad drives g with the demo mix at 100 requests a second for one second.

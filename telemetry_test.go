@@ -71,9 +71,13 @@ func TestMetrics(t *testing.T) {
 
 // bucket returns the count of a source's batch size bucket.
 func bucket(metrics, source, le string) string {
-	prefix := `profilegate_source_batch_size_bucket{source="` + source + `",le="` + le + `"} `
+	return sample(metrics, `profilegate_source_batch_size_bucket{source="`+source+`",le="`+le+`"}`)
+}
+
+// sample returns the value of one series, named with its labels as /metrics writes them.
+func sample(metrics, series string) string {
 	for _, l := range strings.Split(metrics, "\n") {
-		if v, ok := strings.CutPrefix(l, prefix); ok {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
 			return v
 		}
 	}

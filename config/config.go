@@ -34,6 +34,8 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// Breaker is the circuit breaker of sources that set none.
 	Breaker Breaker `yaml:"breaker"`
+	// Pool is the connection pool of databases that set none: the store's and each source's.
+	Pool Pool `yaml:"pool"`
 	// BatchWait bounds how long a source's loader waits for the lookups of an operation's other
 	// root fields to join a batch; a batch that has them all goes at once.
 	BatchWait time.Duration `yaml:"batch_wait"`
@@ -165,10 +167,26 @@ type Breaker struct {
 	OpenFor  time.Duration `yaml:"open_for"`
 }
 
-// Database is a database to open: driver "sqlite" or "postgres", and its DSN.
+// Pool bounds a database's connections. Without a bound, a burst of requests opens a
+// connection per concurrent query until PostgreSQL refuses more ("too many clients") for every
+// replica at once; with one, queries queue for a connection within their timeout.
+type Pool struct {
+	// MaxOpen is the most connections open at once.
+	MaxOpen int `yaml:"max_open"`
+	// MaxIdle is the most connections kept open while idle; keeping them spares a new
+	// connection (a process on PostgreSQL) per query after a burst.
+	MaxIdle int `yaml:"max_idle"`
+	// MaxLifetime closes connections older than this, so they follow a failover or a DNS
+	// change; 0 keeps them.
+	MaxLifetime time.Duration `yaml:"max_lifetime"`
+}
+
+// Database is a database to open: driver "sqlite" or "postgres", its DSN, and optionally
+// its own connection pool.
 type Database struct {
 	Driver string `yaml:"driver"`
 	DSN    string `yaml:"dsn"`
+	Pool   *Pool  `yaml:"pool"`
 }
 
 // Source is one profile source: a database and the shape of its tables, exactly one of
@@ -199,6 +217,7 @@ func Default() *Config {
 		StitchDepth:     profile.DefaultDepth,
 		Timeout:         2 * time.Second,
 		Breaker:         Breaker{Failures: 5, OpenFor: 10 * time.Second},
+		Pool:            Pool{MaxOpen: 10, MaxIdle: 10, MaxLifetime: 30 * time.Minute},
 		BatchWait:       2 * time.Millisecond,
 		SettingsRefresh: 2 * time.Second,
 		IDPriority:      slices.Clone(profile.DefaultIDPriority),
@@ -271,7 +290,7 @@ func SourceDSNEnv(name string) string {
 // StoreDatabase returns the store's database, defaulting to a SQLite file in DataDir.
 func (c *Config) StoreDatabase() Database {
 	if c.Store.DSN == "" && c.Store.Driver == "sqlite" {
-		return Database{Driver: "sqlite", DSN: SQLiteDSN(filepath.Join(c.DataDir, "profilegate.db"))}
+		return Database{Driver: "sqlite", DSN: SQLiteDSN(filepath.Join(c.DataDir, "profilegate.db")), Pool: c.Store.Pool}
 	}
 	return c.Store
 }
@@ -310,6 +329,14 @@ func (c *Config) SourceBreaker(s Source) Breaker {
 		return *s.Breaker
 	}
 	return c.Breaker
+}
+
+// DatabasePool returns the connection pool of a database, falling back to the global one.
+func (c *Config) DatabasePool(d Database) Pool {
+	if d.Pool != nil {
+		return *d.Pool
+	}
+	return c.Pool
 }
 
 // SourceTimeout returns the timeout of a source, falling back to the global one.

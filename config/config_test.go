@@ -51,6 +51,9 @@ func TestLoadExample(t *testing.T) {
 	if c.SourceTimeout(c.Sources[0]).String() != "500ms" || c.SourceTimeout(c.Sources[1]).String() != "2s" {
 		t.Fatalf("timeouts %s %s", c.SourceTimeout(c.Sources[0]), c.SourceTimeout(c.Sources[1]))
 	}
+	if c.DatabasePool(c.Sources[0].Database).MaxOpen != 10 || c.DatabasePool(c.Sources[1].Database).MaxOpen != 4 || c.DatabasePool(c.StoreDatabase()).MaxIdle != 10 {
+		t.Fatalf("pools: global %+v, warehouse %+v", c.Pool, c.Sources[1].Pool)
+	}
 	norm, _ := c.Normalizer()
 	if o := c.SettingsBase(norm).Stitch; o.TraitSources["plan"][0] != "warehouse" || !o.Sources[0].SystemOfRecord {
 		t.Fatalf("options %+v", o)
@@ -73,7 +76,8 @@ default_region: XX
 stitch_depth: 9
 identifiers: [{key: crm_id, normalization: upper}]
 blocked: [{pattern: "("}]
-store: {driver: mysql}
+store: {driver: mysql, pool: {max_open: 2, max_idle: 3}}
+pool: {max_open: 0}
 traits: [{key: plan, sources: [nowhere]}]
 sources:
   - name: CRM
@@ -86,7 +90,8 @@ sources:
 		t.Fatal("invalid configuration loaded")
 	}
 	for _, want := range []string{"stitch_depth", "XX", "upper", "blocked", "store.driver", "nowhere",
-		"name must be lower-case", `driver "oracle"`, "dsn is empty", "exactly one of", `"x;y"`} {
+		"name must be lower-case", `driver "oracle"`, "dsn is empty", "exactly one of", `"x;y"`,
+		"pool: max_open must be at least 1", "store.pool: max_open"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not report %s:\n%v", want, err)
 		}

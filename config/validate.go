@@ -46,6 +46,10 @@ func (c *Config) Validate() error {
 	} else if c.Store.Driver == "postgres" && c.Store.DSN == "" {
 		add("store.dsn: postgres needs a DSN (or PROFILEGATE_STORE_DSN)")
 	}
+	errs = append(errs, validatePool("pool", c.Pool))
+	if c.Store.Pool != nil {
+		errs = append(errs, validatePool("store.pool", *c.Store.Pool))
+	}
 	if c.SettingsRefresh < 100*time.Millisecond || c.SettingsRefresh > time.Hour {
 		add("settings_refresh: %s is outside 100ms..1h", c.SettingsRefresh)
 	}
@@ -123,6 +127,9 @@ func (c *Config) validateSources(norm *profile.Normalizer) []error {
 		if b := c.SourceBreaker(s); b.Failures > 0 && b.OpenFor <= 0 {
 			add("%s: breaker.open_for must be positive while breaker.failures is set", at)
 		}
+		if s.Pool != nil {
+			errs = append(errs, validatePool(at+": pool", *s.Pool))
+		}
 		if (s.Records == nil) == (s.IdentityGraph == nil) {
 			add("%s: set exactly one of records and identity_graph", at)
 		}
@@ -148,6 +155,15 @@ func (c *Config) validateSources(norm *profile.Normalizer) []error {
 		}
 	}
 	return errs
+}
+
+// validatePool reports what is wrong with a connection pool, or nil.
+func validatePool(at string, p Pool) error {
+	if p.MaxOpen < 1 || p.MaxIdle < 0 || p.MaxIdle > p.MaxOpen || p.MaxLifetime < 0 {
+		return fmt.Errorf("%s: max_open must be at least 1, max_idle between 0 and max_open, max_lifetime not negative (have %d, %d, %s)",
+			at, p.MaxOpen, p.MaxIdle, p.MaxLifetime)
+	}
+	return nil
 }
 
 // Normalizer builds the identifier normalizer the configuration describes. With problems it

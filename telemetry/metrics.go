@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"time"
 
@@ -61,6 +62,12 @@ func NewMetrics() *Metrics {
 	m.registry.MustRegister(m.requests, m.duration, m.sourceDuration, m.sourceErrors, m.breaker, m.batchSize, m.unidentified,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// Database exports the connection pool of a database as go_sql_* metrics labelled db_name:
+// open, in use and idle connections, and how often and how long queries waited for one.
+func (m *Metrics) Database(name string, db *sql.DB) {
+	m.registry.MustRegister(collectors.NewDBStatsCollector(db, name))
 }
 
 // Handler serves the metrics in the Prometheus text format.

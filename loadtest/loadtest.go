@@ -139,9 +139,6 @@ func targeter(o Options, s Scenario) vegeta.Targeter {
 
 // check says why an answer is not the one the scenario expects, or nil.
 func check(r *vegeta.Result, s Scenario) error {
-	if r.Error != "" {
-		return errors.New(r.Error)
-	}
 	var answer struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
@@ -152,6 +149,9 @@ func check(r *vegeta.Result, s Scenario) error {
 		} `json:"errors"`
 	}
 	if err := json.Unmarshal(r.Body, &answer); err != nil {
+		if r.Error != "" { // no connection, a timeout, or an error page: vegeta says which
+			return errors.New(r.Error)
+		}
 		return fmt.Errorf("status %d, not a GraphQL response", r.Code)
 	}
 	if len(answer.Errors) > 0 {

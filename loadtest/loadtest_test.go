@@ -1,0 +1,79 @@
+package loadtest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/profilegate/profilegate/loadtest"
+)
+
+// TestRunCountsEveryKindOfFailure: against a server that answers in turn correctly, with a
+// GraphQL error, with a 502 page, and with data the check refuses, three in four requests
+// count as failed, each reason is reported, and the check sees the request it answers.
+func TestRunCountsEveryKindOfFailure(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Variables struct{ N uint64 } }
+		json.NewDecoder(r.Body).Decode(&body)
+		switch body.Variables.N % 4 {
+		case 0:
+			fmt.Fprintf(w, `{"data":{"n":%d}}`, body.Variables.N)
+		case 1:
+			fmt.Fprint(w, `{"errors":[{"message":"boom","extensions":{"code":"SOURCE_UNAVAILABLE"}}],"data":null}`)
+		case 2:
+			http.Error(w, "oops", http.StatusBadGateway)
+		case 3:
+			fmt.Fprint(w, `{"data":{"n":-1}}`)
+		}
+	}))
+	defer srv.Close()
+	scenario := loadtest.Scenario{
+		Name: "numbered", Weight: 1, Operation: "query($n: Int) { n }",
+		Variables: func(n uint64) any { return map[string]uint64{"n": n} },
+		Check: func(n uint64, data json.RawMessage) error {
+			var d struct{ N int64 }
+			if err := json.Unmarshal(data, &d); err != nil || d.N != int64(n) {
+				return errors.New("wrong n")
+			}
+			return nil
+		},
+	}
+	r, err := loadtest.Run(context.Background(), loadtest.Options{URL: srv.URL, Rate: 40, Duration: time.Second, Scenarios: []loadtest.Scenario{scenario}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Scenarios[0]
+	// A loaded machine may pass the end before the last tick; every request sent must count.
+	if want := got.Requests - (got.Requests+3)/4; got.Requests < 36 || got.Failed != want || r.Total.Failed != want {
+		t.Fatalf("%d requests, %d failed, want about 40 and three in four", got.Requests, got.Failed)
+	}
+	for _, want := range []string{"SOURCE_UNAVAILABLE: boom", "502 Bad Gateway", "wrong n"} {
+		if !slices.Contains(got.Failures, want) {
+			t.Errorf("failures %q lack %q", got.Failures, want)
+		}
+	}
+	var out strings.Builder
+	if err := r.WriteText(&out); err != nil || !strings.Contains(out.String(), "numbered failed: wrong n") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+func TestRunRefusesBadOptions(t *testing.T) {
+	for _, o := range []loadtest.Options{
+		{URL: "", Rate: 1, Duration: time.Second},
+		{URL: "http://127.0.0.1:1/query#x", Rate: 1, Duration: time.Second},
+		{URL: "http://127.0.0.1:1/query", Rate: 0, Duration: time.Second},
+		{URL: "http://127.0.0.1:1/query", Rate: 1},
+	} {
+		if _, err := loadtest.Run(context.Background(), o); err == nil {
+			t.Errorf("%+v: no error", o)
+		}
+	}
+}

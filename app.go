@@ -70,8 +70,11 @@ type app struct {
 	Settings *settings.Service
 	Metrics  *telemetry.Metrics
 	Health   *telemetry.Health
-	storeDB  *sqlx.DB
-	dbs      []*sqlx.DB
+	// MetricsHandler serves /metrics when the configuration gives it an address of its own;
+	// nil when Handler serves it.
+	MetricsHandler http.Handler
+	storeDB        *sqlx.DB
+	dbs            []*sqlx.DB
 	// stop ends the app's background work: settings refresh, health checks, JWKS refresh.
 	stop context.CancelFunc
 }
@@ -141,7 +144,12 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 	res := &resolvers.Resolver{Config: a.Settings, Now: now, MaxPageSize: cfg.Limits.MaxPageSize}
 	gql := loaders.NewFactory(sources, cfg.BatchWait).Middleware(newGraphQLHandler(res, cfg.Limits, log))
 	query := httpapi.Authenticate(authn, log, httpapi.FlexVersion(gql))
-	a.Handler = a.routes(httpapi.CORS(cfg.CORSOrigins, telemetry.Traced("graphql", telemetry.Requests(a.Metrics, log, query))))
+	a.Handler = a.routes(httpapi.CORS(cfg.CORSOrigins, telemetry.Traced("graphql", telemetry.Requests(a.Metrics, log, query))), cfg.MetricsAddr == "")
+	if cfg.MetricsAddr != "" {
+		metrics := http.NewServeMux()
+		metrics.Handle("GET /metrics", a.Metrics.Handler())
+		a.MetricsHandler = metrics
+	}
 	return a, nil
 }
 
@@ -210,14 +218,17 @@ func newGraphQLHandler(res *resolvers.Resolver, limits config.Limits, log *slog.
 	return srv
 }
 
-// routes mounts the GraphQL endpoint, GraphiQL, the metrics and the health checks.
-func (a *app) routes(gql http.Handler) http.Handler {
+// routes mounts the GraphQL endpoint, GraphiQL, the health checks and, with withMetrics, the
+// metrics.
+func (a *app) routes(gql http.Handler, withMetrics bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/query", gql)
 	ui := graphiql.Handler()
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /graphiql/", ui)
-	mux.Handle("GET /metrics", a.Metrics.Handler())
+	if withMetrics {
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+	}
 	mux.HandleFunc("GET /healthz", a.Health.Live)
 	mux.HandleFunc("GET /readyz", a.Health.Ready)
 	return mux

@@ -85,18 +85,40 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	}
 	defer a.Close()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	api, err := listen(cfg.Addr, a.Handler)
 	if err != nil {
 		return err
 	}
-	url := "http://" + ln.Addr().String()
-	log.Info("profilegate listening", "graphiql", url+"/", "graphql", url+"/query", "metrics", url+"/metrics", "demo", isDemo, "version", version)
+	endpoints, metricsURL := []endpoint{api}, api.url()+"/metrics"
+	if a.MetricsHandler != nil {
+		metrics, err := listen(cfg.MetricsAddr, a.MetricsHandler)
+		if err != nil {
+			api.ln.Close()
+			return fmt.Errorf("metrics_addr: %w", err)
+		}
+		endpoints, metricsURL = append(endpoints, metrics), metrics.url()+"/metrics"
+	}
+	url := api.url()
+	log.Info("profilegate listening", "graphiql", url+"/", "graphql", url+"/query", "metrics", metricsURL, "demo", isDemo, "version", version)
 	if isDemo {
 		fmt.Fprintf(stderr, "\nDemo data in %s. Try:\n\n  curl -s %s/query -H 'Content-Type: application/json' -d '%s'\n\n",
 			cfg.DataDir, url, sampleRequest)
 	}
-	return serve(ctx, a.Handler, a.Health, ln, cfg.Shutdown, log)
+	return serve(ctx, a.Health, cfg.Shutdown, log, endpoints...)
 }
+
+// endpoint is an address the gateway listens on and what it serves there.
+type endpoint struct {
+	ln net.Listener
+	h  http.Handler
+}
+
+func listen(addr string, h http.Handler) (endpoint, error) {
+	ln, err := net.Listen("tcp", addr)
+	return endpoint{ln, h}, err
+}
+
+func (e endpoint) url() string { return "http://" + e.ln.Addr().String() }
 
 // newLogger logs in the configured format and level: JSON lines for log collectors, text for
 // people (the demo).
@@ -109,15 +131,22 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// serve serves h on ln until ctx ends, then stops gracefully: readiness turns false at once,
-// after sd.Delay (for load balancers to stop sending) the listener closes, so new connections
-// are refused, and in-flight requests get up to sd.Grace to finish.
-func serve(ctx context.Context, h http.Handler, health *telemetry.Health, ln net.Listener, sd config.Shutdown, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+// serve serves each endpoint until ctx ends, then stops gracefully: readiness turns false at
+// once, after sd.Delay (for load balancers to stop sending) the listeners close, so new
+// connections are refused, and in-flight requests get up to sd.Grace to finish. The first
+// endpoint is the API; the others (metrics) close after it, so its shutdown can be watched.
+func serve(ctx context.Context, health *telemetry.Health, sd config.Shutdown, log *slog.Logger, endpoints ...endpoint) error {
+	errc := make(chan error, len(endpoints))
+	servers := make([]*http.Server, len(endpoints))
+	for i, e := range endpoints {
+		servers[i] = &http.Server{Handler: e.h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		go func() { errc <- servers[i].Serve(e.ln) }()
+	}
 	select {
 	case err := <-errc:
+		for _, srv := range servers {
+			srv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -126,7 +155,11 @@ func serve(ctx context.Context, h http.Handler, health *telemetry.Health, ln net
 	time.Sleep(sd.Delay)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), sd.Grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	var errs []error
+	for _, srv := range servers {
+		errs = append(errs, srv.Shutdown(shutdownCtx))
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("shutdown: requests still running after %s: %w", sd.Grace, err)
 	}
 	log.Info("stopped")

@@ -189,7 +189,7 @@ func TestGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- serve(ctx, g.app.Handler, g.app.Health, ln, config.Shutdown{Delay: time.Second, Grace: 5 * time.Second}, slog.New(slog.DiscardHandler))
+		served <- serve(ctx, g.app.Health, config.Shutdown{Delay: time.Second, Grace: 5 * time.Second}, slog.New(slog.DiscardHandler), endpoint{ln, g.app.Handler})
 	}()
 	g.app.Health.CheckNow(ctx)
 
@@ -233,6 +233,54 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if _, err := http.Post(url+"/query", "application/json", strings.NewReader(gql("{ "+ada+" }", nil))); err == nil {
 		t.Fatal("a new request was served after shutdown")
+	}
+}
+
+// TestMetricsListener: with metrics_addr set, /metrics is served there and not beside the API,
+// and both listeners stop with the gateway.
+func TestMetricsListener(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	cfg.MetricsAddr = "127.0.0.1:0"
+	g := startGateway(t, cfg)
+	api, err := listen("127.0.0.1:0", g.app.Handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, err := listen(cfg.MetricsAddr, g.app.MetricsHandler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- serve(ctx, g.app.Health, config.Shutdown{Grace: 5 * time.Second}, slog.New(slog.DiscardHandler), api, metrics)
+	}()
+
+	resp, err := http.Post(api.url()+"/query", "application/json", strings.NewReader(gql("{ "+ada+" }", nil)))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("query: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if resp, err := http.Get(api.url() + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("/metrics beside the API: %v %v, want 404", resp, err)
+	}
+	resp, err = http.Get(metrics.url() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, resp); !strings.Contains(body, `profilegate_requests_total{operation="customerHeader",outcome="ok"} 1`) {
+		t.Fatalf("/metrics on metrics_addr:\n%s", grepLines(body, "profilegate_requests_total"))
+	}
+
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []endpoint{api, metrics} {
+		if resp, err := http.Get(e.url() + "/healthz"); err == nil {
+			resp.Body.Close()
+			t.Fatalf("%s still served after shutdown", e.url())
+		}
 	}
 }
 

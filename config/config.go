@@ -69,6 +69,9 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Tracing exports OpenTelemetry traces; off without an endpoint.
 	Tracing telemetry.Tracing `yaml:"tracing"`
+	// MetricsAddr is where /metrics is served when set, e.g. 127.0.0.1:9464, and then only
+	// there, out of reach of the API's clients; when empty /metrics is served on Addr.
+	MetricsAddr string `yaml:"metrics_addr"`
 	// HealthInterval is how often the store and the sources are checked for readiness.
 	HealthInterval time.Duration `yaml:"health_interval"`
 	// Shutdown says how the gateway stops on SIGTERM.

@@ -78,6 +78,7 @@ identifiers: [{key: crm_id, normalization: upper}]
 blocked: [{pattern: "("}]
 store: {driver: mysql, pool: {max_open: 2, max_idle: 3}}
 pool: {max_open: 0}
+metrics_addr: nonsense
 traits: [{key: plan, sources: [nowhere]}]
 sources:
   - name: CRM
@@ -91,7 +92,7 @@ sources:
 	}
 	for _, want := range []string{"stitch_depth", "XX", "upper", "blocked", "store.driver", "nowhere",
 		"name must be lower-case", `driver "oracle"`, "dsn is empty", "exactly one of", `"x;y"`,
-		"pool: max_open must be at least 1", "store.pool: max_open"} {
+		"pool: max_open must be at least 1", "store.pool: max_open", `metrics_addr: "nonsense"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not report %s:\n%v", want, err)
 		}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -79,6 +80,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
 		add("tracing.sample_ratio: %v is outside 0..1", c.Tracing.SampleRatio)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil || c.MetricsAddr == c.Addr {
+			add("metrics_addr: %q must be a host:port other than addr", c.MetricsAddr)
+		}
 	}
 	if c.HealthInterval < 100*time.Millisecond {
 		add("health_interval: %s is shorter than 100ms", c.HealthInterval)

@@ -144,7 +144,7 @@ func newApp(ctx context.Context, cfg *config.Config, isDemo bool, log *slog.Logg
 	res := &resolvers.Resolver{Config: a.Settings, Now: now, MaxPageSize: cfg.Limits.MaxPageSize}
 	gql := loaders.NewFactory(sources, cfg.BatchWait).Middleware(newGraphQLHandler(res, cfg.Limits, log))
 	query := httpapi.Authenticate(authn, log, httpapi.FlexVersion(gql))
-	a.Handler = a.routes(httpapi.CORS(cfg.CORSOrigins, telemetry.Traced("graphql", telemetry.Requests(a.Metrics, log, query))), cfg.MetricsAddr == "")
+	a.Handler = a.routes(httpapi.CORS(cfg.CORSOrigins, telemetry.Traced("graphql", telemetry.Requests(a.Metrics, log, httpapi.Admit(cfg.Limits.MaxInFlight, cfg.Limits.InFlightWait, query)))), cfg.MetricsAddr == "")
 	if cfg.MetricsAddr != "" {
 		metrics := http.NewServeMux()
 		metrics.Handle("GET /metrics", a.Metrics.Handler())

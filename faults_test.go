@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -140,5 +141,42 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	if n := g.unidentifiedCount(); n != 0 {
 		t.Fatalf("%d unidentified profiles created while the CRM failed", n)
+	}
+}
+
+// TestOverload: beyond max_in_flight a request waits in_flight_wait for a slot, then is
+// answered 503 OVERLOADED with Retry-After and counted; the admitted request is answered in
+// full, and once it ends the next one is admitted.
+func TestOverload(t *testing.T) {
+	cfg := demoConfig(t, "sqlite")
+	cfg.Limits.MaxInFlight, cfg.Limits.InFlightWait = 1, 50*time.Millisecond
+	g, crm := withFaultyCRM(t, cfg)
+	crm.set(time.Second, nil)
+	admitted := make(chan *gqlResponse, 1)
+	go func() { admitted <- g.post(headerQuery, map[string]any{"key": "user_id", "value": "u-1001"}) }()
+	for deadline := time.Now().Add(10 * time.Second); crm.calls.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the CRM")
+		}
+	}
+
+	resp, err := http.Post(g.srv.URL+"/query", "application/json", strings.NewReader(gql("{ "+ada+" }", nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shed, err := parseResponse(resp)
+	if err != nil || shed.status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" ||
+		!slices.Equal(shed.codes(), []string{"OVERLOADED"}) || shed.Data != nil {
+		t.Fatalf("request beyond the limit: %d %s", shed.status, shed.raw)
+	}
+	if r := <-admitted; r.status != http.StatusOK || len(r.Errors) != 0 || !strings.Contains(string(r.raw), "Ada Lovelace") {
+		t.Fatalf("admitted request: %d %s", r.status, r.raw)
+	}
+	crm.set(0, nil)
+	if r := g.post(headerQuery, map[string]any{"key": "user_id", "value": "u-1001"}); len(r.Errors) != 0 {
+		t.Fatalf("request after the admitted one ended: %s", r.raw)
+	}
+	if _, metrics := g.get("/metrics"); sample(metrics, `profilegate_requests_total{operation="unknown",outcome="OVERLOADED"}`) != "1" {
+		t.Fatalf("the refusal is not counted:\n%s", grepLines(metrics, "profilegate_requests_total"))
 	}
 }

@@ -147,6 +147,11 @@ type Limits struct {
 	MaxComplexity int `yaml:"max_complexity"`
 	// MaxPageSize bounds `first` (BAD_USER_INPUT).
 	MaxPageSize int `yaml:"max_page_size"`
+	// MaxInFlight bounds the requests to /query answered at once; a request beyond it waits
+	// up to InFlightWait for a slot, then is answered 503 OVERLOADED.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// InFlightWait is how long a request waits for a slot when MaxInFlight are running.
+	InFlightWait time.Duration `yaml:"in_flight_wait"`
 }
 
 // Log says how the gateway logs: format "json" (one object per line) or "text".
@@ -243,6 +248,8 @@ func Default() *Config {
 			MaxAliases:    30,
 			MaxComplexity: 2500,
 			MaxPageSize:   100,
+			MaxInFlight:   64,
+			InFlightWait:  100 * time.Millisecond,
 		},
 		Store: Database{Driver: "sqlite"},
 	}

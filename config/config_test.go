@@ -79,6 +79,7 @@ blocked: [{pattern: "("}]
 store: {driver: mysql, pool: {max_open: 2, max_idle: 3}}
 pool: {max_open: 0}
 metrics_addr: nonsense
+limits: {max_in_flight: 0, in_flight_wait: -1s}
 traits: [{key: plan, sources: [nowhere]}]
 sources:
   - name: CRM
@@ -92,7 +93,8 @@ sources:
 	}
 	for _, want := range []string{"stitch_depth", "XX", "upper", "blocked", "store.driver", "nowhere",
 		"name must be lower-case", `driver "oracle"`, "dsn is empty", "exactly one of", `"x;y"`,
-		"pool: max_open must be at least 1", "store.pool: max_open", `metrics_addr: "nonsense"`} {
+		"pool: max_open must be at least 1", "store.pool: max_open", `metrics_addr: "nonsense"`,
+		"limits.max_in_flight: must be positive", "limits.in_flight_wait: -1s"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not report %s:\n%v", want, err)
 		}

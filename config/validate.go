@@ -61,11 +61,14 @@ func (c *Config) Validate() error {
 		{"max_body_bytes", c.Limits.MaxBodyBytes}, {"max_tokens", int64(c.Limits.MaxTokens)},
 		{"max_depth", int64(c.Limits.MaxDepth)}, {"max_root_fields", int64(c.Limits.MaxRootFields)},
 		{"max_aliases", int64(c.Limits.MaxAliases)}, {"max_complexity", int64(c.Limits.MaxComplexity)},
-		{"max_page_size", int64(c.Limits.MaxPageSize)},
+		{"max_page_size", int64(c.Limits.MaxPageSize)}, {"max_in_flight", int64(c.Limits.MaxInFlight)},
 	} {
 		if l.value <= 0 {
 			add("limits.%s: must be positive", l.name)
 		}
+	}
+	if c.Limits.InFlightWait < 0 || c.Limits.InFlightWait > 10*time.Second {
+		add("limits.in_flight_wait: %s is outside 0..10s", c.Limits.InFlightWait)
 	}
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "") {

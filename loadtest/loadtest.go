@@ -87,27 +87,28 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, errors.New("loadtest: the scenarios' weights must add up to more than 0")
 	}
 	results := make([]*collector, len(scenarios))
+	total := &collector{name: "total"}
 	var wg sync.WaitGroup
 	for i, s := range scenarios {
 		rate := max(1, o.Rate*s.Weight/weights)
-		results[i] = newCollector(s.Name)
+		results[i] = &collector{name: s.Name}
 		attacker := vegeta.NewAttacker(vegeta.Timeout(cmp.Or(o.Timeout, 10*time.Second)), vegeta.KeepAlive(true))
 		wg.Go(func() {
 			stop := context.AfterFunc(ctx, func() { attacker.Stop() })
 			defer stop()
 			for r := range attacker.Attack(targeter(o, s), vegeta.Rate{Freq: rate, Per: time.Second}, o.Duration, s.Name) {
-				results[i].add(r, check(r, s))
+				err := check(r, s)
+				r.Body, r.Error = nil, "" // checked; what matters of them is in err
+				results[i].add(r, err)
+				total.add(r, err)
 			}
 		})
 	}
 	wg.Wait()
-	report := &Report{}
-	total := newCollector("total")
+	report := &Report{Total: total.result()}
 	for _, c := range results {
 		report.Scenarios = append(report.Scenarios, c.result())
-		total.merge(c)
 	}
-	report.Total = total.result()
 	return report, ctx.Err()
 }
 
@@ -150,7 +151,8 @@ func check(r *vegeta.Result, s Scenario) error {
 	}
 	if err := json.Unmarshal(r.Body, &answer); err != nil {
 		if r.Error != "" { // no connection, a timeout, or an error page: vegeta says which
-			return errors.New(r.Error)
+			base, _, _ := strings.Cut(r.URL, "#")
+			return errors.New(strings.ReplaceAll(r.Error, r.URL, base)) // one message, not one per request
 		}
 		return fmt.Errorf("status %d, not a GraphQL response", r.Code)
 	}
@@ -169,46 +171,33 @@ func check(r *vegeta.Result, s Scenario) error {
 	return s.Check(n, answer.Data)
 }
 
-// collector gathers one scenario's results.
+// collector gathers the results of one scenario, or of all of them: the latencies as a
+// t-digest (vegeta's), so a long run's memory does not grow with its requests.
 type collector struct {
+	mu       sync.Mutex
 	name     string
-	results  []vegeta.Result
+	metrics  vegeta.Metrics
 	failed   uint64
 	failures []string
 }
 
-func newCollector(name string) *collector { return &collector{name: name} }
-
 func (c *collector) add(r *vegeta.Result, err error) {
-	r.Body = nil // checked already; a long run need not keep every answer
-	c.results = append(c.results, *r)
-	if err != nil {
-		c.failed++
-		c.note(err.Error())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.metrics.Add(r)
+	if err == nil {
+		return
 	}
-}
-
-func (c *collector) note(failure string) {
-	if len(c.failures) < 5 && !slices.Contains(c.failures, failure) {
-		c.failures = append(c.failures, failure)
-	}
-}
-
-// merge adds o's requests, so the total's percentiles are over every request rather than
-// an average of the scenarios'.
-func (c *collector) merge(o *collector) {
-	c.results = append(c.results, o.results...)
-	c.failed += o.failed
-	for _, f := range o.failures {
-		c.note(f)
+	c.failed++
+	if msg := err.Error(); len(c.failures) < 5 && !slices.Contains(c.failures, msg) {
+		c.failures = append(c.failures, msg)
 	}
 }
 
 func (c *collector) result() Result {
-	var m vegeta.Metrics
-	for i := range c.results {
-		m.Add(&c.results[i])
-	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := &c.metrics
 	m.Close()
 	return Result{
 		Name: c.name, Requests: m.Requests, Failed: c.failed, Failures: c.failures, Rate: m.Rate,

@@ -65,6 +65,22 @@ func TestRunCountsEveryKindOfFailure(t *testing.T) {
 	}
 }
 
+// TestRunReportsAnUnreachableGatewayOnce: every request fails, and the reason is one message
+// (the request numbers riding in the URL are not in it).
+func TestRunReportsAnUnreachableGatewayOnce(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	scenario := loadtest.Scenario{Name: "down", Weight: 1, Operation: "{ n }", Variables: func(uint64) any { return nil },
+		Check: func(uint64, json.RawMessage) error { return nil }}
+	r, err := loadtest.Run(context.Background(), loadtest.Options{URL: srv.URL, Rate: 20, Duration: 500 * time.Millisecond, Scenarios: []loadtest.Scenario{scenario}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Total; got.Requests == 0 || got.Failed != got.Requests || len(got.Failures) != 1 || strings.Contains(got.Failures[0], "#") {
+		t.Fatalf("%d of %d failed, reasons %q", got.Failed, got.Requests, got.Failures)
+	}
+}
+
 func TestRunRefusesBadOptions(t *testing.T) {
 	for _, o := range []loadtest.Options{
 		{URL: "", Rate: 1, Duration: time.Second},

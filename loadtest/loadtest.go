@@ -59,8 +59,8 @@ type Result struct {
 	// Failures are the distinct reasons of failed requests, the first 5.
 	Failures []string
 	// Rate is the requests per second sent.
-	Rate                    float64
-	P50, P95, P99, Max, Min time.Duration
+	Rate               float64
+	P50, P95, P99, Max time.Duration
 }
 
 // Report is a whole run: one Result per scenario, and the total.
@@ -201,7 +201,7 @@ func (c *collector) result() Result {
 	m.Close()
 	return Result{
 		Name: c.name, Requests: m.Requests, Failed: c.failed, Failures: c.failures, Rate: m.Rate,
-		P50: m.Latencies.P50, P95: m.Latencies.P95, P99: m.Latencies.P99, Max: m.Latencies.Max, Min: m.Latencies.Min,
+		P50: m.Latencies.P50, P95: m.Latencies.P95, P99: m.Latencies.P99, Max: m.Latencies.Max,
 	}
 }
 

@@ -79,9 +79,9 @@ func hostileCorpus() []hostileRequest {
 		{name: "TooManyAliases", body: gql("{ settings "+aliases(31, "version")+" }", nil), status: 200, code: "ALIAS_LIMIT_EXCEEDED", noData: true},
 		{name: "TooComplex", body: gql(aliases(5, `searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 100) { edges { node { id status sources identifiers { key value } } } }`), nil), status: 200, code: "COMPLEXITY_LIMIT_EXCEEDED", noData: true},
 		{name: "PageTooLarge", body: gql(`{ searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 1000) { totalCount } }`, nil), status: 200, code: "BAD_USER_INPUT"},
-		{name: "GetMutation", method: http.MethodGet, body: `mutation { updateSettings(input: {expectedVersion: 1}) { settings { version } } }`, status: 405, code: "BAD_USER_INPUT", noData: true},
-		{name: "WrongContentType", header: http.Header{"Content-Type": {"text/plain"}}, body: gql(`{ __typename }`, nil), status: 415, code: "BAD_USER_INPUT", noData: true},
-		{name: "UnacceptableAccept", header: http.Header{"Accept": {"text/html"}}, body: gql(`{ __typename }`, nil), status: 406, code: "BAD_USER_INPUT", noData: true},
+		{name: "GetMutation", method: http.MethodGet, body: `mutation { updateSettings(input: {expectedVersion: 1}) { settings { version } } }`, status: 405, code: "METHOD_NOT_ALLOWED", noData: true},
+		{name: "WrongContentType", header: http.Header{"Content-Type": {"text/plain"}}, body: gql(`{ __typename }`, nil), status: 415, code: "UNSUPPORTED_MEDIA_TYPE", noData: true},
+		{name: "UnacceptableAccept", header: http.Header{"Accept": {"text/html"}}, body: gql(`{ __typename }`, nil), status: 406, code: "NOT_ACCEPTABLE", noData: true},
 		{name: "MalformedFlexVersion", header: http.Header{"X-Flex-Ui-Version": {"'; DROP TABLE settings; --"}}, body: gql(`{ settings { version } }`, nil), status: 400, code: "BAD_USER_INPUT", noData: true},
 		{name: "IntrospectionWithinLimits", body: gql(introspectionQuery, nil), status: 200},
 	}

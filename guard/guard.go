@@ -5,21 +5,18 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/lexer"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/profilegate/profilegate/errcode"
 )
 
-// The codes of refused operations, beside gqlgen's COMPLEXITY_LIMIT_EXCEEDED.
-const (
-	CodeDepth      = "DEPTH_LIMIT_EXCEEDED"
-	CodeRootFields = "ROOT_FIELD_LIMIT_EXCEEDED"
-	CodeAliases    = "ALIAS_LIMIT_EXCEEDED"
-	CodeTokens     = "TOKEN_LIMIT_EXCEEDED"
-)
-
-// Limits bounds the shape of an operation; a zero limit is no limit.
+// Limits bounds the size and shape of an operation; a zero limit is no limit.
 type Limits struct {
+	// MaxTokens bounds the lexical tokens of a query, counted before it is parsed.
+	MaxTokens int
 	// MaxDepth bounds how deep fields nest; introspection (__schema, __type) is not counted,
 	// so GraphiQL and codegen tools can read the schema.
 	MaxDepth int
@@ -31,6 +28,7 @@ type Limits struct {
 
 var _ interface {
 	graphql.HandlerExtension
+	graphql.OperationParameterMutator
 	graphql.OperationContextMutator
 } = Limits{}
 
@@ -39,6 +37,32 @@ func (Limits) ExtensionName() string { return "OperationLimits" }
 
 // Validate accepts any schema.
 func (Limits) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationParameters refuses a query over the token limit, or nesting deeper than the
+// parser allows, before it is parsed: a lexer pass that stops at the limit, so a huge query
+// costs no more than a small one, and the refusal has its own code rather than the parser's
+// GRAPHQL_PARSE_FAILED. Use it after the persisted-query extension, which fills the query in.
+func (l Limits) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+	lex := lexer.New(&ast.Source{Input: p.Query})
+	tokens, depth := 0, 0
+	for {
+		tok, err := lex.ReadToken()
+		if err != nil || tok.Kind == lexer.EOF {
+			return nil // the parser reports a lexical error with its position
+		}
+		if tokens++; l.MaxTokens > 0 && tokens > l.MaxTokens {
+			return refuse(errcode.TokenLimitExceeded, "the query exceeded token limit of %d tokens; send a smaller query", l.MaxTokens)
+		}
+		switch tok.Kind {
+		case lexer.BraceL, lexer.BracketL:
+			if depth++; depth > parser.MaxNestingDepth {
+				return refuse(errcode.DepthLimitExceeded, "the query exceeded maximum nesting depth of %d", parser.MaxNestingDepth)
+			}
+		case lexer.BraceR, lexer.BracketR:
+			depth--
+		}
+	}
+}
 
 // MutateOperationContext refuses an operation over a limit, before anything is executed.
 func (l Limits) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
@@ -49,18 +73,18 @@ func (l Limits) MutateOperationContext(_ context.Context, rc *graphql.OperationC
 	s.walk(rc.Operation.SelectionSet, 1, true)
 	switch {
 	case l.MaxRootFields > 0 && s.rootFields > l.MaxRootFields:
-		return refuse(CodeRootFields, "the operation has %d root fields (aliases included), more than the limit of %d; split it into several requests", s.rootFields, l.MaxRootFields)
+		return refuse(errcode.RootFieldLimitExceeded, "the operation has %d root fields (aliases included), more than the limit of %d; split it into several requests", s.rootFields, l.MaxRootFields)
 	case l.MaxAliases > 0 && s.aliases > l.MaxAliases:
-		return refuse(CodeAliases, "the operation has %d aliased fields, more than the limit of %d", s.aliases, l.MaxAliases)
+		return refuse(errcode.AliasLimitExceeded, "the operation has %d aliased fields, more than the limit of %d", s.aliases, l.MaxAliases)
 	case l.MaxDepth > 0 && s.depth > l.MaxDepth:
-		return refuse(CodeDepth, "the operation nests fields %d deep, more than the limit of %d", s.depth, l.MaxDepth)
+		return refuse(errcode.DepthLimitExceeded, "the operation nests fields %d deep, more than the limit of %d", s.depth, l.MaxDepth)
 	}
 	return nil
 }
 
-func refuse(code, format string, args ...any) *gqlerror.Error {
+func refuse(code errcode.Code, format string, args ...any) *gqlerror.Error {
 	err := gqlerror.Errorf(format, args...)
-	errcode.Set(err, code)
+	err.Extensions = map[string]any{"code": string(code)}
 	return err
 }
 

@@ -5,12 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/profilegate/profilegate/profile"
-	"github.com/profilegate/profilegate/telemetry"
+	"github.com/profilegate/profilegate/errcode"
 )
-
-// CodeOverloaded answers a request beyond the gateway's limit of requests in flight (HTTP 503).
-const CodeOverloaded profile.Code = "OVERLOADED"
 
 // Admit answers at most max requests at once. A request that finds every slot taken waits up
 // to wait for one, which absorbs bursts, and is then answered with 503 OVERLOADED and
@@ -22,9 +18,8 @@ func Admit(max int, wait time.Duration, next http.Handler) http.Handler {
 	message := fmt.Sprintf("the gateway is answering its limit of %d requests at once; retry in a moment", max)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !acquire(r, slots, wait) {
-			telemetry.NoteRefusal(r.Context(), string(CodeOverloaded))
 			w.Header().Set("Retry-After", "1")
-			WriteError(w, http.StatusServiceUnavailable, CodeOverloaded, message)
+			Refuse(w, r, errcode.Overloaded, message)
 			return
 		}
 		defer func() { <-slots }()

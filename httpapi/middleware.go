@@ -8,7 +8,7 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/profilegate/profilegate/auth"
-	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/telemetry"
 )
@@ -19,10 +19,9 @@ func Authenticate(a *auth.Authenticator, log *slog.Logger, next http.Handler) ht
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.Authenticate(r)
 		if err != nil {
-			log.InfoContext(r.Context(), "request refused", "code", profile.CodeUnauthenticated, "remote", r.RemoteAddr, "why", err)
+			log.InfoContext(r.Context(), "request refused", "code", errcode.Unauthenticated, "remote", r.RemoteAddr, "why", err)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="profilegate"`)
-			telemetry.NoteRefusal(r.Context(), string(profile.CodeUnauthenticated))
-			WriteError(w, http.StatusUnauthorized, profile.CodeUnauthenticated, clientMessage(err))
+			Refuse(w, r, errcode.Unauthenticated, clientMessage(err))
 			return
 		}
 		telemetry.NoteCaller(r.Context(), p)
@@ -49,20 +48,13 @@ func FlexVersion(next http.Handler) http.Handler {
 			return
 		}
 		v, err := settings.ParseFlexVersion(h)
-		var pe *profile.Error
+		var pe *errcode.Error
 		if errors.As(err, &pe) {
-			telemetry.NoteRefusal(r.Context(), string(pe.Code))
-			WriteError(w, http.StatusBadRequest, pe.Code, pe.Message)
+			Refuse(w, r, pe.Code, pe.Message)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(settings.WithFlexVersion(r.Context(), v)))
 	})
-}
-
-// WriteError answers with a GraphQL response holding one request error and no data.
-func WriteError(w http.ResponseWriter, status int, code profile.Code, message string) {
-	w.Header().Set("Content-Type", mediaJSON)
-	writeRequestError(w, status, code, message)
 }
 
 // CORS lets browser clients from origins (a Flex UI plugin on https://flex.twilio.com) call the

@@ -16,7 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/telemetry"
 )
 
@@ -25,9 +25,6 @@ const (
 	mediaJSON            = "application/json"
 	mediaGraphQLResponse = "application/graphql-response+json"
 )
-
-// CodeRequestTooLarge answers a request body over the limit (HTTP 413).
-const CodeRequestTooLarge profile.Code = "REQUEST_TOO_LARGE"
 
 // Transport serves GraphQL over HTTP GET and POST as the GraphQL-over-HTTP specification
 // says, where gqlgen's stock transports differ: a request that fails before execution
@@ -49,21 +46,17 @@ func (t Transport) Supports(r *http.Request) bool {
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	media, ok := negotiate(r.Header.Get("Accept"))
 	if !ok {
-		telemetry.NoteRefusal(r.Context(), string(profile.CodeBadUserInput))
-		w.Header().Set("Content-Type", mediaJSON)
-		writeRequestError(w, http.StatusNotAcceptable, profile.CodeBadUserInput,
-			"the Accept header allows neither application/graphql-response+json nor application/json")
+		Refuse(w, r, errcode.NotAcceptable, "the Accept header allows neither application/graphql-response+json nor application/json")
 		return
 	}
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	start := graphql.Now()
-	params, status, code, err := t.read(r)
+	params, err := t.read(r)
 	if err == nil && params.Query == "" && params.Extensions["persistedQuery"] == nil {
-		status, code, err = http.StatusBadRequest, profile.CodeBadUserInput, errors.New(`the request has no "query"`)
+		err = errcode.Errorf(errcode.BadUserInput, `the request has no "query"`)
 	}
 	if err != nil {
-		telemetry.NoteRefusal(r.Context(), string(code))
-		writeRequestError(w, status, code, err.Error())
+		Refuse(w, r, err.Code, err.Message)
 		return
 	}
 	params.Headers = r.Header
@@ -73,14 +66,12 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	rc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
-		writeResponse(w, requestErrorStatus(media), requestError{Errors: resp.Errors, Extensions: resp.Extensions})
+		writeResponse(w, requestErrorStatus(media, resp.Errors), requestError{Errors: resp.Errors, Extensions: resp.Extensions})
 		return
 	}
 	if r.Method == http.MethodGet && rc.Operation.Operation != ast.Query {
-		telemetry.NoteRefusal(r.Context(), string(profile.CodeBadUserInput))
 		w.Header().Set("Allow", http.MethodPost)
-		writeRequestError(w, http.StatusMethodNotAllowed, profile.CodeBadUserInput,
-			fmt.Sprintf("a %s must be sent with POST; GET only runs queries", rc.Operation.Operation))
+		Refuse(w, r, errcode.MethodNotAllowed, fmt.Sprintf("a %s must be sent with POST; GET only runs queries", rc.Operation.Operation))
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
@@ -88,16 +79,18 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 }
 
 // requestErrorStatus is the status of a request that failed before execution: the spec wants
-// 200 for application/json, which legacy clients read only on success, and 4xx otherwise.
-func requestErrorStatus(media string) int {
+// 200 for application/json, which legacy clients read only on success, and otherwise the
+// status the code table gives the first error's code.
+func requestErrorStatus(media string, errs gqlerror.List) int {
 	if media == mediaJSON {
 		return http.StatusOK
 	}
-	return http.StatusBadRequest
+	code, _ := errs[0].Extensions["code"].(string)
+	return errcode.Code(code).Status()
 }
 
 // read reads the request's parameters: from the URL of a GET, from the JSON body of a POST.
-func (t Transport) read(r *http.Request) (*graphql.RawParams, int, profile.Code, error) {
+func (t Transport) read(r *http.Request) (*graphql.RawParams, *errcode.Error) {
 	params := &graphql.RawParams{}
 	if r.Method == http.MethodGet {
 		q := r.URL.Query()
@@ -105,27 +98,26 @@ func (t Transport) read(r *http.Request) (*graphql.RawParams, int, profile.Code,
 		for name, into := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
 			if v := q.Get(name); v != "" {
 				if err := decodeJSON(strings.NewReader(v), into); err != nil {
-					return nil, http.StatusBadRequest, profile.CodeBadUserInput, fmt.Errorf("%s must be a JSON object", name)
+					return nil, errcode.Errorf(errcode.BadUserInput, "%s must be a JSON object", name)
 				}
 			}
 		}
-		return params, 0, "", nil
+		return params, nil
 	}
 	if media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || media != mediaJSON {
-		return nil, http.StatusUnsupportedMediaType, profile.CodeBadUserInput, errors.New("send the request as Content-Type: application/json")
+		return nil, errcode.Errorf(errcode.UnsupportedMediaType, "send the request as Content-Type: application/json")
 	}
 	body := http.MaxBytesReader(nil, r.Body, t.MaxBodyBytes)
 	err := decodeJSON(body, params)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, http.StatusRequestEntityTooLarge, CodeRequestTooLarge,
-			fmt.Errorf("the request body is larger than %d bytes", t.MaxBodyBytes)
+		return nil, errcode.Errorf(errcode.RequestTooLarge, "the request body is larger than %d bytes", t.MaxBodyBytes)
 	case err != nil:
-		return nil, http.StatusBadRequest, profile.CodeBadUserInput,
-			errors.New(`the body must be a JSON object such as {"query": "...", "variables": {...}}: ` + jsonProblem(err))
+		return nil, errcode.Errorf(errcode.BadUserInput,
+			`the body must be a JSON object such as {"query": "...", "variables": {...}}: %s`, jsonProblem(err))
 	}
-	return params, 0, "", nil
+	return params, nil
 }
 
 // decodeJSON decodes exactly one JSON value into v.
@@ -164,8 +156,15 @@ type requestError struct {
 	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
-func writeRequestError(w http.ResponseWriter, status int, code profile.Code, message string) {
-	writeResponse(w, status, requestError{Errors: gqlerror.List{{Message: message, Extensions: map[string]any{"code": code}}}})
+// Refuse answers a request that will not be served with one error and no data, at the status
+// the code table gives code, and counts the refusal in the request's telemetry. It is the one
+// writer of refusals.
+func Refuse(w http.ResponseWriter, r *http.Request, code errcode.Code, message string) {
+	telemetry.NoteRefusal(r.Context(), string(code))
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", mediaJSON)
+	}
+	writeResponse(w, code.Status(), requestError{Errors: gqlerror.List{{Message: message, Extensions: map[string]any{"code": code}}}})
 }
 
 func writeResponse(w http.ResponseWriter, status int, v any) {

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
 )
 
@@ -27,7 +28,7 @@ type Breaker struct {
 // telemetry implements it.
 type Observer interface {
 	// Lookup reports one batch: how many Fetches it joined, how long it took and its error.
-	Lookup(ctx context.Context, source string, fetches int, took time.Duration, err *profile.Error)
+	Lookup(ctx context.Context, source string, fetches int, took time.Duration, err *errcode.Error)
 	// BreakerState reports the breaker's new state: "closed", "half-open" or "open".
 	BreakerState(source, state string)
 }
@@ -69,7 +70,7 @@ func NewSource(src profile.Source, timeout time.Duration, b Breaker, obs Observe
 const tracerName = "github.com/profilegate/profilegate/loaders"
 
 // lookup asks the source for ids within its timeout and through its breaker, in a span.
-func (s Source) lookup(ctx context.Context, ids []profile.Identifier, fetches int) ([]profile.Record, *profile.Error) {
+func (s Source) lookup(ctx context.Context, ids []profile.Identifier, fetches int) ([]profile.Record, *errcode.Error) {
 	ctx, span := otel.Tracer(tracerName).Start(ctx, "lookup "+s.Name(), trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("profilegate.source", s.Name()), attribute.Int("profilegate.identifiers", len(ids)), attribute.Int("profilegate.fetches", fetches)))
 	defer span.End()
@@ -84,7 +85,7 @@ func (s Source) lookup(ctx context.Context, ids []profile.Identifier, fetches in
 	} else {
 		recs, err = call()
 	}
-	var perr *profile.Error
+	var perr *errcode.Error
 	if err != nil {
 		perr = s.sourceError(err)
 		span.RecordError(err)
@@ -97,12 +98,12 @@ func (s Source) lookup(ctx context.Context, ids []profile.Identifier, fetches in
 	return recs, perr
 }
 
-func (s Source) sourceError(err error) *profile.Error {
+func (s Source) sourceError(err error) *errcode.Error {
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
-		return profile.SourceError(s.Name(), fmt.Sprintf("is failing: its circuit breaker is open after failures in a row, and it is probed again within %s", s.openFor), err)
+		return errcode.SourceError(s.Name(), fmt.Sprintf("is failing: its circuit breaker is open after failures in a row, and it is probed again within %s", s.openFor), err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return profile.SourceError(s.Name(), fmt.Sprintf("did not answer within %s", s.Timeout), err)
+		return errcode.SourceError(s.Name(), fmt.Sprintf("did not answer within %s", s.Timeout), err)
 	}
-	return profile.SourceError(s.Name(), "lookup failed", err)
+	return errcode.SourceError(s.Name(), "lookup failed", err)
 }

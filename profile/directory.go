@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/profilegate/profilegate/errcode"
 )
 
 // UnidentifiedStore records the contacts no source knows. RecordContact is an upsert: the
@@ -37,7 +39,7 @@ type Identification struct {
 	OtherMatches int
 	// Errors are the failures of sources that did not answer; the profile is still the best
 	// of what the others found.
-	Errors []*Error
+	Errors []*errcode.Error
 }
 
 // Identify returns the best-ranked person behind raw. When every source answered and none
@@ -68,7 +70,7 @@ func (d *Directory) Identify(ctx context.Context, f Fetcher, raw Identifier) (*I
 // Search returns every person carrying raw, best first, and the recorded unidentified profile
 // of the address when no source knows it; with HideUnidentified, only identified people. It
 // never records a contact.
-func (d *Directory) Search(ctx context.Context, f Fetcher, raw Identifier) ([]*Profile, []*Error, error) {
+func (d *Directory) Search(ctx context.Context, f Fetcher, raw Identifier) ([]*Profile, []*errcode.Error, error) {
 	m, err := d.Stitcher.Match(ctx, f, raw)
 	if err != nil {
 		return nil, nil, err
@@ -88,7 +90,7 @@ func (d *Directory) Search(ctx context.Context, f Fetcher, raw Identifier) ([]*P
 
 // ByID resolves a profile id: the person whose id it is, or, for the id of an unidentified
 // contact that a source now knows, the identified person. Nil when nobody is known by it.
-func (d *Directory) ByID(ctx context.Context, f Fetcher, id string) (*Profile, []*Error, error) {
+func (d *Directory) ByID(ctx context.Context, f Fetcher, id string) (*Profile, []*errcode.Error, error) {
 	if strings.HasPrefix(id, transientPrefix) {
 		return nil, nil, nil // a blocked contact's one-off profile is never kept
 	}

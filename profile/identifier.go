@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
+
+	"github.com/profilegate/profilegate/errcode"
 )
 
 // The built-in identifier keys.
@@ -61,7 +63,7 @@ func ProfileID(id Identifier) string {
 
 // ParseProfileID returns the identifier a profile id was derived from.
 func ParseProfileID(s string) (Identifier, error) {
-	bad := Errorf(CodeBadUserInput, "%q is not a profile id: ids look like %q", Truncate(s, 40), ProfileID(Identifier{KeyEmail, "ada@example.com"}))
+	bad := errcode.Errorf(errcode.BadUserInput, "%q is not a profile id: ids look like %q", errcode.Truncate(s, 40), ProfileID(Identifier{KeyEmail, "ada@example.com"}))
 	raw, ok := strings.CutPrefix(s, idPrefix)
 	if !ok {
 		return Identifier{}, bad
@@ -75,16 +77,4 @@ func ParseProfileID(s string) (Identifier, error) {
 		return Identifier{}, bad
 	}
 	return Identifier{Key: key, Value: value}, nil
-}
-
-// truncate shortens s for an error message, keeping it valid UTF-8.
-// Truncate shortens s to n runes for quoting it back to a client, marking the cut with "…";
-// invalid UTF-8 is replaced.
-func Truncate(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

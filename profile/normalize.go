@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/profilegate/profilegate/errcode"
 )
 
 // MaxValueLength bounds an identifier value in bytes; nothing longer is a real address.
@@ -82,12 +84,12 @@ func (n *Normalizer) Normalization(key string) (Normalization, bool) {
 func (n *Normalizer) Normalize(id Identifier) (Identifier, error) {
 	norm, ok := n.keys[id.Key]
 	if !ok {
-		return Identifier{}, Errorf(CodeUnknownIdentifier, "unknown identifier key %q; the configured keys are %s",
-			Truncate(id.Key, 64), strings.Join(n.order, ", "))
+		return Identifier{}, errcode.Errorf(errcode.UnknownIdentifier, "unknown identifier key %q; the configured keys are %s",
+			errcode.Truncate(id.Key, 64), strings.Join(n.order, ", "))
 	}
 	v, err := n.NormalizeValue(norm, id.Value)
 	if err != nil {
-		return Identifier{}, Errorf(CodeBadUserInput, "%s: %v", id.Key, err)
+		return Identifier{}, errcode.Errorf(errcode.BadUserInput, "%s: %v", id.Key, err)
 	}
 	return Identifier{Key: id.Key, Value: v}, nil
 }
@@ -122,7 +124,7 @@ func normalizeEmail(v string) (string, error) {
 	v = strings.ToLower(v)
 	addr, err := mail.ParseAddress(v)
 	if err != nil || addr.Name != "" || addr.Address != v || !strings.Contains(v[strings.LastIndexByte(v, '@'):], ".") {
-		return "", fmt.Errorf("%q is not an email address", Truncate(v, 64))
+		return "", fmt.Errorf("%q is not an email address", errcode.Truncate(v, 64))
 	}
 	return v, nil
 }
@@ -139,7 +141,7 @@ func (n *Normalizer) normalizePhone(v string) (string, error) {
 	}
 	num, err := phonenumbers.Parse(v, n.region)
 	if err != nil || !phonenumbers.IsPossibleNumber(num) {
-		return "", fmt.Errorf("%q is not a phone number (numbers without a country code are read as %s numbers)", Truncate(v, 64), n.region)
+		return "", fmt.Errorf("%q is not a phone number (numbers without a country code are read as %s numbers)", errcode.Truncate(v, 64), n.region)
 	}
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
 	// A number libphonenumber reads differently once in E.164 (a national prefix inside an
@@ -149,7 +151,7 @@ func (n *Normalizer) normalizePhone(v string) (string, error) {
 		return e164, nil
 	}
 	if again, err := phonenumbers.Parse(e164, n.region); err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
-		return "", fmt.Errorf("%q is not a phone number libphonenumber can read one way", Truncate(v, 64))
+		return "", fmt.Errorf("%q is not a phone number libphonenumber can read one way", errcode.Truncate(v, 64))
 	}
 	return e164, nil
 }

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/profilegate/profilegate/errcode"
 )
 
 func testNormalizer(t *testing.T) *Normalizer {
@@ -23,7 +25,7 @@ func TestNormalize(t *testing.T) {
 	n := testNormalizer(t)
 	tests := []struct {
 		key, in, want string
-		code          Code
+		code          errcode.Code
 	}{
 		{KeyPhoneNumber, "(415) 555-0100", "+14155550100", ""},
 		{KeyPhoneNumber, "415.555.0100", "+14155550100", ""},
@@ -32,34 +34,34 @@ func TestNormalize(t *testing.T) {
 		{KeyPhoneNumber, "+44 20 7183 8750", "+442071838750", ""},
 		{KeyPhoneNumber, "Anonymous", "anonymous", ""},
 		{KeyPhoneNumber, "  PRIVATE   NUMBER ", "private number", ""},
-		{KeyPhoneNumber, "12", "", CodeBadUserInput},
-		{KeyPhoneNumber, "not a number", "", CodeBadUserInput},
-		{KeyPhoneNumber, "+20000A0000A0000", "", CodeBadUserInput}, // found by FuzzNormalize: no stable E.164 form
+		{KeyPhoneNumber, "12", "", errcode.BadUserInput},
+		{KeyPhoneNumber, "not a number", "", errcode.BadUserInput},
+		{KeyPhoneNumber, "+20000A0000A0000", "", errcode.BadUserInput}, // found by FuzzNormalize: no stable E.164 form
 		{"whatsapp", "415 555 0100", "+14155550100", ""},
-		{KeyUserID, "u-1\x00001", "", CodeBadUserInput},
+		{KeyUserID, "u-1\x00001", "", errcode.BadUserInput},
 		{KeyUserID, "u-1\n", "u-1", ""},
 		{KeyAnonymousID, "a\u200bb", "a\u200bb", ""},
-		{KeyUserID, "u-\xff", "", CodeBadUserInput},
-		{KeyUserID, "u-\ufffd", "", CodeBadUserInput},
+		{KeyUserID, "u-\xff", "", errcode.BadUserInput},
+		{KeyUserID, "u-\ufffd", "", errcode.BadUserInput},
 		{KeyEmail, "  Ada.Lovelace@Example.com ", "ada.lovelace@example.com", ""},
-		{KeyEmail, "Ada <ada@example.com>", "", CodeBadUserInput},
-		{KeyEmail, "ada@", "", CodeBadUserInput},
-		{KeyEmail, "ada@localhost", "", CodeBadUserInput},
-		{KeyEmail, "'; DROP TABLE contacts; --@x.com", "", CodeBadUserInput},
+		{KeyEmail, "Ada <ada@example.com>", "", errcode.BadUserInput},
+		{KeyEmail, "ada@", "", errcode.BadUserInput},
+		{KeyEmail, "ada@localhost", "", errcode.BadUserInput},
+		{KeyEmail, "'; DROP TABLE contacts; --@x.com", "", errcode.BadUserInput},
 		{KeyUserID, "  u-1001 ", "u-1001", ""},
 		{KeyUserID, "U-1001", "U-1001", ""},
 		{KeyAnonymousID, "anon-42", "anon-42", ""},
 		{"crm_id", " ABC-7 ", "abc-7", ""},
-		{KeyUserID, "   ", "", CodeBadUserInput},
-		{KeyUserID, "bad\xffutf8", "", CodeBadUserInput},
-		{KeyUserID, strings.Repeat("x", MaxValueLength+1), "", CodeBadUserInput},
-		{"favourite_color", "blue", "", CodeUnknownIdentifier},
+		{KeyUserID, "   ", "", errcode.BadUserInput},
+		{KeyUserID, "bad\xffutf8", "", errcode.BadUserInput},
+		{KeyUserID, strings.Repeat("x", MaxValueLength+1), "", errcode.BadUserInput},
+		{"favourite_color", "blue", "", errcode.UnknownIdentifier},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"/"+tt.in, func(t *testing.T) {
 			got, err := n.Normalize(Identifier{Key: tt.key, Value: tt.in})
 			if tt.code != "" {
-				if ErrorCode(err) != tt.code {
+				if errcode.Of(err) != tt.code {
 					t.Fatalf("Normalize(%q) error = %v, want code %s", tt.in, err, tt.code)
 				}
 				return
@@ -128,7 +130,7 @@ func TestProfileIDRoundTrip(t *testing.T) {
 		t.Fatalf("ParseProfileID(ProfileID(%v)) = %v, %v", id, got, err)
 	}
 	for _, bad := range []string{"", "pf_", "pf_!!!", "xx_ZW1haWw6YQ", ProfileID(Identifier{Key: "Bad Key", Value: "x"})} {
-		if _, err := ParseProfileID(bad); ErrorCode(err) != CodeBadUserInput {
+		if _, err := ParseProfileID(bad); errcode.Of(err) != errcode.BadUserInput {
 			t.Errorf("ParseProfileID(%q) error = %v, want BAD_USER_INPUT", bad, err)
 		}
 	}
@@ -166,7 +168,7 @@ func FuzzNormalize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key, value string) {
 		id, err := n.Normalize(Identifier{Key: key, Value: value})
 		if err != nil {
-			if c := ErrorCode(err); c != CodeBadUserInput && c != CodeUnknownIdentifier {
+			if c := errcode.Of(err); c != errcode.BadUserInput && c != errcode.UnknownIdentifier {
 				t.Fatalf("%q %q: error code %s", key, value, c)
 			}
 			return

@@ -5,6 +5,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+
+	"github.com/profilegate/profilegate/errcode"
 )
 
 // DefaultDepth is how many rounds of stitching follow the first lookup unless configured.
@@ -62,7 +64,7 @@ type Match struct {
 	// People are the persons found, best-ranked first.
 	People []*Profile
 	// Errors holds one SOURCE_UNAVAILABLE error per source that failed.
-	Errors []*Error
+	Errors []*errcode.Error
 }
 
 // Complete reports whether every source answered.
@@ -93,9 +95,9 @@ func (s *Stitcher) Match(ctx context.Context, f Fetcher, raw Identifier) (*Match
 // gather runs the lookup rounds: the identifier in every source, then each new identifier in
 // the sources it did not come from, up to the configured depth. It returns the records found,
 // those found by the first round (seeds), and the failures of sources that did not answer.
-func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Record, map[*Record]bool, []*Error) {
+func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Record, map[*Record]bool, []*errcode.Error) {
 	asked := map[string]map[Identifier]bool{}
-	failed := map[string]*Error{}
+	failed := map[string]*errcode.Error{}
 	byKey := map[[2]string]*Record{}
 	var records []*Record
 	seeds := map[*Record]bool{}
@@ -135,7 +137,7 @@ func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Rec
 		}
 		frontier = s.next(fresh, asked, failed)
 	}
-	errs := make([]*Error, 0, len(failed))
+	errs := make([]*errcode.Error, 0, len(failed))
 	for _, src := range s.opts.Sources {
 		if e := failed[src.Name]; e != nil {
 			errs = append(errs, e)
@@ -145,11 +147,11 @@ func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Rec
 }
 
 // fetchRound asks every source in frontier at once.
-func (s *Stitcher) fetchRound(ctx context.Context, f Fetcher, frontier map[string][]Identifier) (map[string][]Record, map[string]*Error) {
+func (s *Stitcher) fetchRound(ctx context.Context, f Fetcher, frontier map[string][]Identifier) (map[string][]Record, map[string]*errcode.Error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	found := map[string][]Record{}
-	errs := map[string]*Error{}
+	errs := map[string]*errcode.Error{}
 	for name, ids := range frontier {
 		wg.Go(func() {
 			recs, err := f.Fetch(ctx, name, ids)
@@ -168,7 +170,7 @@ func (s *Stitcher) fetchRound(ctx context.Context, f Fetcher, frontier map[strin
 
 // next returns, per source, the identifiers of fresh records not yet asked of it; a record's
 // identifiers are followed only into the other sources, and blocked ones not at all.
-func (s *Stitcher) next(fresh []*Record, asked map[string]map[Identifier]bool, failed map[string]*Error) map[string][]Identifier {
+func (s *Stitcher) next(fresh []*Record, asked map[string]map[Identifier]bool, failed map[string]*errcode.Error) map[string][]Identifier {
 	next := map[string][]Identifier{}
 	queued := map[string]map[Identifier]bool{}
 	for _, r := range fresh {
@@ -192,11 +194,11 @@ func (s *Stitcher) next(fresh []*Record, asked map[string]map[Identifier]bool, f
 	return next
 }
 
-func asSourceError(name string, err error) *Error {
-	if e, ok := err.(*Error); ok && e.Code == CodeSourceUnavailable {
+func asSourceError(name string, err error) *errcode.Error {
+	if e, ok := err.(*errcode.Error); ok && e.Code == errcode.SourceUnavailable {
 		return e
 	}
-	return SourceError(name, "lookup failed", err)
+	return errcode.SourceError(name, "lookup failed", err)
 }
 
 // build merges one person's records into a profile.

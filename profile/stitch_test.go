@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/profilegate/profilegate/errcode"
 )
 
 // memFetcher serves records from memory the way a source does: every record carrying any of
@@ -202,7 +204,7 @@ func TestMatchSourceFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.People) != 1 || len(m.Errors) != 1 || m.Errors[0].Source != "crm" || m.Errors[0].Code != CodeSourceUnavailable {
+	if len(m.People) != 1 || len(m.Errors) != 1 || m.Errors[0].Source != "crm" || m.Errors[0].Code != errcode.SourceUnavailable {
 		t.Fatalf("people %d errors %v; want the warehouse person and a SOURCE_UNAVAILABLE from crm", len(m.People), m.Errors)
 	}
 	if len(f.asked["crm"]) != 1 {

@@ -7,8 +7,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/profilegate/profilegate/auth"
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/graph/model"
-	"github.com/profilegate/profilegate/profile"
 )
 
 // HasRole implements the @hasRole directive: the field resolves only for callers whose role
@@ -17,10 +17,10 @@ func HasRole(ctx context.Context, _ any, next graphql.Resolver, role model.Role)
 	need := auth.Role(strings.ToLower(string(role)))
 	p := auth.For(ctx)
 	if p == nil {
-		return nil, profile.Errorf(profile.CodeUnauthenticated, "the request carries no credentials")
+		return nil, errcode.Errorf(errcode.Unauthenticated, "the request carries no credentials")
 	}
 	if !p.Role.Allows(need) {
-		return nil, profile.Errorf(profile.CodeForbidden, "this needs the %s role; %s has %s", need, p.Name, roleName(p.Role))
+		return nil, errcode.Errorf(errcode.Forbidden, "this needs the %s role; %s has %s", need, p.Name, roleName(p.Role))
 	}
 	return next(ctx)
 }

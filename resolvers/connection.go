@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/graph/model"
 	"github.com/profilegate/profilegate/profile"
 )
@@ -27,7 +28,7 @@ func pageSize(first *int, max int) (int, error) {
 		return min(DefaultPageSize, max), nil
 	}
 	if *first < 1 || *first > max {
-		return 0, profile.Errorf(profile.CodeBadUserInput, "first must be between 1 and %d, got %d", max, *first)
+		return 0, errcode.Errorf(errcode.BadUserInput, "first must be between 1 and %d, got %d", max, *first)
 	}
 	return *first, nil
 }
@@ -68,7 +69,7 @@ func (p page) connection(people []*profile.Profile) (*model.ProfileConnection, e
 			}
 		}
 		if start < 0 {
-			return nil, profile.Errorf(profile.CodeBadUserInput, "cursor after is no longer in the results; start again without it")
+			return nil, errcode.Errorf(errcode.BadUserInput, "cursor after is no longer in the results; start again without it")
 		}
 	}
 	end := min(start+p.first, len(people))
@@ -97,7 +98,7 @@ func decodeCursor(s string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	id, ok := strings.CutPrefix(string(b), cursorPrefix)
 	if err != nil || !ok || id == "" {
-		return "", profile.Errorf(profile.CodeBadUserInput, "after is not a cursor from this connection")
+		return "", errcode.Errorf(errcode.BadUserInput, "after is not a cursor from this connection")
 	}
 	return id, nil
 }

@@ -4,17 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/profilegate/profilegate/guard"
-	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/errcode"
 )
 
 // report adds the failures of sources to the response, beside the data they did not prevent.
-func report(ctx context.Context, errs []*profile.Error) {
+func report(ctx context.Context, errs []*errcode.Error) {
 	for _, e := range errs {
 		graphql.AddError(ctx, e)
 	}
@@ -22,7 +20,7 @@ func report(ctx context.Context, errs []*profile.Error) {
 
 // fail reports the failures of sources that left a field without a value, returning the last
 // one as the field's error.
-func fail(ctx context.Context, errs []*profile.Error) error {
+func fail(ctx context.Context, errs []*errcode.Error) error {
 	report(ctx, errs[:len(errs)-1])
 	return errs[len(errs)-1]
 }
@@ -33,7 +31,7 @@ func fail(ctx context.Context, errs []*profile.Error) error {
 func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		var pe *profile.Error
+		var pe *errcode.Error
 		switch {
 		case errors.As(err, &pe):
 			gqlErr.Message = pe.Message
@@ -43,22 +41,14 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions["source"] = pe.Source
 				log.WarnContext(ctx, "source failed", "source", pe.Source, "path", gqlErr.Path.String(), "err", pe.Err)
 			}
-			if pe.Code == profile.CodeInternal {
+			if pe.Code == errcode.Internal {
 				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
 			}
 		case isGraphQLError(err):
-			switch {
-			case strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
-				gqlErr.Message = "the query " + gqlErr.Message + " tokens; send a smaller query"
-				gqlErr.Extensions = map[string]any{"code": guard.CodeTokens}
-			case strings.HasPrefix(gqlErr.Message, "exceeded maximum nesting depth"):
-				gqlErr.Message = "the query " + gqlErr.Message
-				gqlErr.Extensions = map[string]any{"code": guard.CodeDepth}
-			}
 		default:
 			log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
 			gqlErr.Message = "internal error"
-			gqlErr.Extensions = map[string]any{"code": string(profile.CodeInternal)}
+			gqlErr.Extensions = map[string]any{"code": string(errcode.Internal)}
 		}
 		return gqlErr
 	}
@@ -74,6 +64,6 @@ func isGraphQLError(err error) bool {
 func Recover(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", v)
-		return profile.Errorf(profile.CodeInternal, "internal error")
+		return errcode.Errorf(errcode.Internal, "internal error")
 	}
 }

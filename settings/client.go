@@ -6,7 +6,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
-	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/errcode"
 )
 
 // FlexVersionHeader is the request header Flex UI clients send their version in.
@@ -21,7 +21,7 @@ var MinFlexVersion = semver.MustParse("2.8.0")
 func ParseFlexVersion(s string) (*semver.Version, error) {
 	v, err := semver.NewVersion(strings.TrimSpace(s))
 	if err != nil || len(s) > 64 {
-		return nil, profile.Errorf(profile.CodeBadUserInput, "%s %q is not a version such as 2.8.0", FlexVersionHeader, profile.Truncate(s, 64))
+		return nil, errcode.Errorf(errcode.BadUserInput, "%s %q is not a version such as 2.8.0", FlexVersionHeader, errcode.Truncate(s, 64))
 	}
 	return v, nil
 }

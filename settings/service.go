@@ -12,6 +12,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/header"
 	"github.com/profilegate/profilegate/profile"
 )
@@ -198,7 +199,7 @@ func (s *Service) Update(ctx context.Context, u Update) (*Snapshot, []FieldError
 	gated := next.Clone()
 	gated.canonical(s.base.Normalizer)
 	if headerAndSearchReadOnly(u.Client) && !headerAndSearchEqual(&cur.Settings, gated) {
-		return nil, nil, profile.Errorf(profile.CodeSettingsReadOnly,
+		return nil, nil, errcode.Errorf(errcode.SettingsReadOnly,
 			"the customer header and profile search settings are read-only for Flex UI %s; they can be changed from Flex UI %s or newer",
 			u.Client, MinFlexVersion)
 	}
@@ -246,7 +247,7 @@ func (u *Update) apply(cur *Settings) *Settings {
 }
 
 func conflict(expected int, cur *Versioned) error {
-	return profile.Errorf(profile.CodeConflict,
+	return errcode.Errorf(errcode.Conflict,
 		"the settings changed since version %d: version %d was saved by %s at %s; read them again and reapply the change",
 		expected, cur.Version, cur.UpdatedBy, cur.UpdatedAt.UTC().Format(time.RFC3339))
 }

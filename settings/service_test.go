@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "modernc.org/sqlite"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/store"
@@ -85,7 +86,7 @@ func TestUpdate(t *testing.T) {
 	})
 	t.Run("ErrConflict", func(t *testing.T) {
 		_, _, err := s.Update(ctx, settings.Update{ExpectedVersion: 1, Components: &settings.Components{}})
-		if profile.ErrorCode(err) != profile.CodeConflict {
+		if errcode.Of(err) != errcode.Conflict {
 			t.Fatalf("stale version: %v, want CONFLICT", err)
 		}
 		if s.Current().Version != 2 || !s.Current().Components.CustomerHistory {
@@ -125,10 +126,10 @@ func TestFlexUIGate(t *testing.T) {
 	s := openService(t, filepath.Join(t.TempDir(), "gw.db"), initial())
 	header := &settings.Header{NameTraits: []string{"last_name"}}
 
-	if _, _, err := s.Update(ctx, settings.Update{ExpectedVersion: 1, Client: old, Header: header}); profile.ErrorCode(err) != profile.CodeSettingsReadOnly {
+	if _, _, err := s.Update(ctx, settings.Update{ExpectedVersion: 1, Client: old, Header: header}); errcode.Of(err) != errcode.SettingsReadOnly {
 		t.Fatalf("header change from 2.7.3: %v, want SETTINGS_READ_ONLY", err)
 	}
-	if _, _, err := s.Update(ctx, settings.Update{ExpectedVersion: 1, Client: old, Search: &settings.Search{Identifiers: []string{"email"}}}); profile.ErrorCode(err) != profile.CodeSettingsReadOnly {
+	if _, _, err := s.Update(ctx, settings.Update{ExpectedVersion: 1, Client: old, Search: &settings.Search{Identifiers: []string{"email"}}}); errcode.Of(err) != errcode.SettingsReadOnly {
 		t.Fatalf("search change from 2.7.3: %v, want SETTINGS_READ_ONLY", err)
 	}
 	if s.Current().Version != 1 {

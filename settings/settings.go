@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
 )
 
@@ -183,7 +184,7 @@ func (s *Settings) CheckComponent() error {
 	if s.Components.CustomerHeaderAndSearch() {
 		return nil
 	}
-	return profile.Errorf(profile.CodeComponentDisabled,
+	return errcode.Errorf(errcode.ComponentDisabled,
 		"the customer header and search component is off; an admin turns it on by turning on customer details or customer history (updateSettings, components)")
 }
 
@@ -194,6 +195,6 @@ func (s *Settings) CheckAgentSearch(key string) error {
 	if !configured || s.AgentsMaySearchBy(key) {
 		return nil
 	}
-	return profile.Errorf(profile.CodeForbidden, "agents may not search by %q; they may search by: %s",
+	return errcode.Errorf(errcode.Forbidden, "agents may not search by %q; they may search by: %s",
 		key, strings.Join(s.Search.Identifiers, ", "))
 }

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
 )
 
@@ -82,7 +83,7 @@ func (v *validator) identifiers(s *Settings, norm *profile.Normalizer) {
 		at := strconv.Itoa(i)
 		if _, ok := norm.Normalization(id.Key); !ok {
 			v.add(ErrNotConfigured, "identifier %q is not declared in the configuration; custom identifiers are declared there with the source columns that hold them",
-				[]any{profile.Truncate(id.Key, 64)}, "identifiers", at, "key")
+				[]any{errcode.Truncate(id.Key, 64)}, "identifiers", at, "key")
 		} else if seen[id.Key] {
 			v.add(ErrDuplicate, "identifier %q is listed twice", []any{id.Key}, "identifiers", at, "key")
 		}
@@ -105,7 +106,7 @@ func (v *validator) traits(s *Settings) map[string]bool {
 		at := strconv.Itoa(i)
 		switch {
 		case !profile.ValidKey(t.Key):
-			v.add(ErrInvalid, "%q is not a trait key: lower-case letters, digits and _, starting with a letter", []any{profile.Truncate(t.Key, 64)}, "traits", at, "key")
+			v.add(ErrInvalid, "%q is not a trait key: lower-case letters, digits and _, starting with a letter", []any{errcode.Truncate(t.Key, 64)}, "traits", at, "key")
 		case seen[t.Key]:
 			v.add(ErrDuplicate, "trait %q is listed twice", []any{t.Key}, "traits", at, "key")
 		}
@@ -130,7 +131,7 @@ func (v *validator) header(s *Settings, traits map[string]bool) {
 		at := strconv.Itoa(i)
 		switch {
 		case !traits[key]:
-			v.add(ErrNotConfigured, "trait %q is not configured; "+configureFirst, []any{profile.Truncate(key, 64)}, "customerHeader", "nameTraits", at)
+			v.add(ErrNotConfigured, "trait %q is not configured; "+configureFirst, []any{errcode.Truncate(key, 64)}, "customerHeader", "nameTraits", at)
 		case seen[key]:
 			v.add(ErrDuplicate, "trait %q is listed twice", []any{key}, "customerHeader", "nameTraits", at)
 		}
@@ -138,7 +139,7 @@ func (v *validator) header(s *Settings, traits map[string]bool) {
 	}
 	for _, f := range [][2]string{{"secondaryTrait", h.SecondaryTrait}, {"avatarTrait", h.AvatarTrait}} {
 		if f[1] != "" && !traits[f[1]] {
-			v.add(ErrNotConfigured, "trait %q is not configured; "+configureFirst, []any{profile.Truncate(f[1], 64)}, "customerHeader", f[0])
+			v.add(ErrNotConfigured, "trait %q is not configured; "+configureFirst, []any{errcode.Truncate(f[1], 64)}, "customerHeader", f[0])
 		}
 	}
 	v.text(h.SecondaryLabel, MaxDisplayName, false, "customerHeader", "secondaryLabel")
@@ -158,7 +159,7 @@ func (v *validator) search(s *Settings) {
 		id, ok := ids[key]
 		switch {
 		case !ok:
-			v.add(ErrNotConfigured, "identifier %q is not configured; "+configureFirst, []any{profile.Truncate(key, 64)}, "profileSearch", "identifiers", at)
+			v.add(ErrNotConfigured, "identifier %q is not configured; "+configureFirst, []any{errcode.Truncate(key, 64)}, "profileSearch", "identifiers", at)
 		case !id.Searchable:
 			v.add(ErrNotSearchable, "identifier %q is hidden from agents; make it searchable first", []any{key}, "profileSearch", "identifiers", at)
 		case seen[key]:

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
 )
 
@@ -147,7 +148,7 @@ func TestFlexVersionGate(t *testing.T) {
 		t.Error("a client that is not Flex UI is gated")
 	}
 	for _, bad := range []string{"banana", "2.x.1", "", "2.8.0.1", strings.Repeat("1", 80)} {
-		if _, err := ParseFlexVersion(bad); profile.ErrorCode(err) != profile.CodeBadUserInput {
+		if _, err := ParseFlexVersion(bad); errcode.Of(err) != errcode.BadUserInput {
 			t.Errorf("%q: error %v, want BAD_USER_INPUT", bad, err)
 		}
 	}

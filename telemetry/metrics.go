@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/profile"
 )
@@ -76,7 +77,7 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Lookup records one batched lookup against a source.
-func (m *Metrics) Lookup(_ context.Context, source string, fetches int, took time.Duration, err *profile.Error) {
+func (m *Metrics) Lookup(_ context.Context, source string, fetches int, took time.Duration, err *errcode.Error) {
 	m.sourceDuration.WithLabelValues(source).Observe(took.Seconds())
 	m.batchSize.WithLabelValues(source).Observe(float64(fetches))
 	if err != nil {

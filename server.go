@@ -1,30 +1,27 @@
 // Command profilegate is a GraphQL gateway that tells a contact-center agent who is on the
-// line. It is the one wiring point: it reads the configuration, opens the store and the
-// sources, builds the resolvers and serves them.
+// line. It reads its flags and the configuration and runs the gateway that internal/gateway
+// wires.
 //
 //	go run .                          # embedded demo in ./data, no configuration needed
 //	go run . --config profilegate.yaml
 //	go run . apikey --name desk --role agent   # a new API key and the hash to configure
 package main
 
-//go:generate go run github.com/99designs/gqlgen generate
+//go:generate go tool gqlgen generate
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/profilegate/profilegate/auth"
-	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/internal/gateway"
 	"github.com/profilegate/profilegate/telemetry"
 )
 
@@ -60,11 +57,11 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, isDemo, err := loadConfig(opts, getenv)
+	cfg, isDemo, err := gateway.LoadConfig(opts.configPath, opts.addr, opts.dataDir, getenv)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
+	log := gateway.NewLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -79,91 +76,30 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 			log.Warn("flushing traces failed", "err", err)
 		}
 	}()
-	a, err := newApp(ctx, cfg, isDemo, log, func() time.Time { return time.Now().UTC() })
+	gwOpts := []gateway.Option{gateway.WithLogger(log), gateway.WithVersion(version)}
+	if isDemo {
+		gwOpts = append(gwOpts, gateway.WithDemoData())
+	}
+	g, err := gateway.New(ctx, cfg, gwOpts...)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-
-	api, err := listen(cfg.Addr, a.Handler)
+	defer g.Close()
+	ls, err := g.Listen()
 	if err != nil {
 		return err
 	}
-	endpoints, metricsURL := []endpoint{api}, api.url()+"/metrics"
-	if a.MetricsHandler != nil {
-		metrics, err := listen(cfg.MetricsAddr, a.MetricsHandler)
-		if err != nil {
-			api.ln.Close()
-			return fmt.Errorf("metrics_addr: %w", err)
-		}
-		endpoints, metricsURL = append(endpoints, metrics), metrics.url()+"/metrics"
+	url := "http://" + ls.API.Addr().String()
+	metricsURL := url + "/metrics"
+	if ls.Metrics != nil {
+		metricsURL = "http://" + ls.Metrics.Addr().String() + "/metrics"
 	}
-	url := api.url()
 	log.Info("profilegate listening", "graphiql", url+"/", "graphql", url+"/query", "metrics", metricsURL, "demo", isDemo, "version", version)
 	if isDemo {
 		fmt.Fprintf(stderr, "\nDemo data in %s. Try:\n\n  curl -s %s/query -H 'Content-Type: application/json' -d '%s'\n\n",
 			cfg.DataDir, url, sampleRequest)
 	}
-	return serve(ctx, a.Health, cfg.Shutdown, log, endpoints...)
-}
-
-// endpoint is an address the gateway listens on and what it serves there.
-type endpoint struct {
-	ln net.Listener
-	h  http.Handler
-}
-
-func listen(addr string, h http.Handler) (endpoint, error) {
-	ln, err := net.Listen("tcp", addr)
-	return endpoint{ln, h}, err
-}
-
-func (e endpoint) url() string { return "http://" + e.ln.Addr().String() }
-
-// newLogger logs in the configured format and level: JSON lines for log collectors, text for
-// people (the demo).
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	level, _ := cfg.LogLevel() // validated
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Log.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
-// serve serves each endpoint until ctx ends, then stops gracefully: readiness turns false at
-// once, after sd.Delay (for load balancers to stop sending) the listeners close, so new
-// connections are refused, and in-flight requests get up to sd.Grace to finish. The first
-// endpoint is the API; the others (metrics) close after it, so its shutdown can be watched.
-func serve(ctx context.Context, health *telemetry.Health, sd config.Shutdown, log *slog.Logger, endpoints ...endpoint) error {
-	errc := make(chan error, len(endpoints))
-	servers := make([]*http.Server, len(endpoints))
-	for i, e := range endpoints {
-		servers[i] = &http.Server{Handler: e.h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-		go func() { errc <- servers[i].Serve(e.ln) }()
-	}
-	select {
-	case err := <-errc:
-		for _, srv := range servers {
-			srv.Close()
-		}
-		return err
-	case <-ctx.Done():
-	}
-	health.Stopping()
-	log.Info("shutting down: not ready any more", "delay", sd.Delay, "grace", sd.Grace)
-	time.Sleep(sd.Delay)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), sd.Grace)
-	defer cancel()
-	var errs []error
-	for _, srv := range servers {
-		errs = append(errs, srv.Shutdown(shutdownCtx))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("shutdown: requests still running after %s: %w", sd.Grace, err)
-	}
-	log.Info("stopped")
-	return nil
+	return g.Serve(ctx, ls)
 }
 
 // sampleRequest is the query the demo suggests at start.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -11,20 +12,34 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/profilegate/profilegate/internal/gateway"
 )
 
-// TestZeroConfigBinary builds profilegate and runs it as `go run .` does, with no
+// runMainEnv makes the test binary run main instead of the tests: the binary test starts it as
+// the command, without building another.
+const runMainEnv = "PROFILEGATE_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestZeroConfigBinary runs profilegate as a process, as `go run .` does, with no
 // configuration: it seeds the demo, says where it listens and how to query it, answers, and
-// stops cleanly on SIGTERM.
+// stops cleanly on SIGTERM. The process is this test binary running main.
 func TestZeroConfigBinary(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "profilegate")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "--data-dir", filepath.Join(dir, "data"))
-	cmd.Env = append(os.Environ(), "PROFILEGATE_ADDR="+addr)
+	cmd.Env = append(os.Environ(), "PROFILEGATE_ADDR="+addr, runMainEnv+"=1")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -55,7 +70,7 @@ func TestZeroConfigBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := readAll(t, resp); !strings.Contains(got, "Ada Lovelace") {
+	if got, _ := io.ReadAll(resp.Body); !strings.Contains(string(got), "Ada Lovelace") {
 		t.Fatalf("demo answer: %s", got)
 	}
 	for _, f := range []string{"crm.db", "warehouse.db", "profilegate.db"} {
@@ -79,6 +94,8 @@ func TestZeroConfigBinary(t *testing.T) {
 	}
 }
 
+// TestLoadConfigPrecedence: flags win over the environment, the environment over the file, and
+// no configuration runs the demo.
 func TestLoadConfigPrecedence(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.yaml")
 	os.WriteFile(path, []byte(`
@@ -97,7 +114,7 @@ sources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, isDemo, err := loadConfig(opts, getenv)
+	cfg, isDemo, err := gateway.LoadConfig(opts.configPath, opts.addr, opts.dataDir, getenv)
 	if err != nil || isDemo {
 		t.Fatalf("loadConfig: demo=%v %v", isDemo, err)
 	}
@@ -105,12 +122,12 @@ sources:
 		t.Fatalf("addr %s, data dir %s, dsn %s: want the environment and flags to win", cfg.Addr, cfg.DataDir, cfg.Sources[0].DSN)
 	}
 	opts, _ = parseOptions([]string{"--addr", "127.0.0.1:7002"}, getenv)
-	if cfg, _, _ := loadConfig(opts, getenv); cfg.Addr != "127.0.0.1:7002" {
+	if cfg, _, _ := gateway.LoadConfig(opts.configPath, opts.addr, opts.dataDir, getenv); cfg.Addr != "127.0.0.1:7002" {
 		t.Fatalf("flag --addr lost to the environment: %s", cfg.Addr)
 	}
 	env["PROFILEGATE_CONFIG"] = ""
 	opts, _ = parseOptions(nil, getenv)
-	if cfg, isDemo, err := loadConfig(opts, getenv); err != nil || !isDemo || len(cfg.Sources) != 2 {
+	if cfg, isDemo, err := gateway.LoadConfig(opts.configPath, opts.addr, opts.dataDir, getenv); err != nil || !isDemo || len(cfg.Sources) != 2 {
 		t.Fatalf("no configuration should run the demo: %v %v", isDemo, err)
 	}
 }

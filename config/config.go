@@ -14,8 +14,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/profilegate/profilegate/auth"
-	"github.com/profilegate/profilegate/header"
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources/sqlsource"
 	"github.com/profilegate/profilegate/telemetry"
 )
@@ -43,21 +43,12 @@ type Config struct {
 	SettingsRefresh time.Duration `yaml:"settings_refresh"`
 	// IDPriority is the initial identifier priority; "custom" stands for custom keys.
 	IDPriority []string `yaml:"id_priority"`
-	// Identifiers declares custom identifier keys and the initial display name and
-	// searchability of any key.
-	Identifiers []Identifier `yaml:"identifiers"`
 	// Blocked lists patterns of identifier values that never match.
 	Blocked []Blocked `yaml:"blocked"`
-	// Traits names traits and overrides which source a trait's value comes from.
-	Traits []Trait `yaml:"traits"`
-	// Header is the initial customer header settings.
-	Header Header `yaml:"header"`
-	// Search is the initial profile search settings.
-	Search Search `yaml:"search"`
-	// Components are the components initially on.
-	Components Components `yaml:"components"`
-	// Unidentified is the initial unidentified profile settings.
-	Unidentified Unidentified `yaml:"unidentified_profiles"`
+	// Settings are the initial settings (identifiers, traits, header, search, components,
+	// unidentified_profiles), before admins change them. Identifiers also declare custom keys
+	// with their normalization, and traits may set their own source order.
+	settings.Settings `yaml:",inline"`
 	// Auth says who may call the gateway.
 	Auth auth.Config `yaml:"auth"`
 	// Limits bound what one request may ask.
@@ -79,55 +70,13 @@ type Config struct {
 	// Store is the gateway's own database.
 	Store Database `yaml:"store"`
 	// Sources are the profile sources, highest priority first.
-	Sources []Source `yaml:"sources"`
-}
-
-// Identifier declares a custom identifier key (with its normalization) or sets the initial
-// display name and searchability of a built-in one (without).
-type Identifier struct {
-	Key           string `yaml:"key"`
-	Normalization string `yaml:"normalization"`
-	DisplayName   string `yaml:"display_name"`
-	// Searchable is whether agents may search by the key; true when not set.
-	Searchable *bool `yaml:"searchable"`
+	Sources []SourceConfig `yaml:"sources"`
 }
 
 // Blocked blocks values matching a regular expression, for one key or (empty) all keys.
 type Blocked struct {
 	Key     string `yaml:"key"`
 	Pattern string `yaml:"pattern"`
-}
-
-// Trait gives a trait a display name and, optionally, its own source order.
-type Trait struct {
-	Key     string   `yaml:"key"`
-	Label   string   `yaml:"label"`
-	Sources []string `yaml:"sources"`
-}
-
-// Header says which traits make the customer header.
-type Header struct {
-	NameTraits     []string `yaml:"name_traits"`
-	SecondaryTrait string   `yaml:"secondary_trait"`
-	SecondaryLabel string   `yaml:"secondary_label"`
-	AvatarTrait    string   `yaml:"avatar_trait"`
-}
-
-// Search says which identifiers agents may search by: every searchable one when empty.
-type Search struct {
-	Identifiers []string `yaml:"identifiers"`
-}
-
-// Components says which agent desktop components are on.
-type Components struct {
-	CustomerDetails bool `yaml:"customer_details"`
-	CustomerHistory bool `yaml:"customer_history"`
-}
-
-// Unidentified says how contacts no source knows are shown.
-type Unidentified struct {
-	ShowToAgents bool   `yaml:"show_to_agents"`
-	BadgeLabel   string `yaml:"badge_label"`
 }
 
 // Limits bound what one request may ask; each refusal has its own error code.
@@ -197,9 +146,9 @@ type Database struct {
 	Pool   *Pool  `yaml:"pool"`
 }
 
-// Source is one profile source: a database and the shape of its tables, exactly one of
-// Records (a CRM's record table) and IdentityGraph (a warehouse's identity graph).
-type Source struct {
+// SourceConfig configures one profile source: a database and the shape of its tables, exactly
+// one of Records (a CRM's record table) and IdentityGraph (a warehouse's identity graph).
+type SourceConfig struct {
 	Name     string `yaml:"name"`
 	Database `yaml:",inline"`
 	// Timeout bounds each lookup; the global Timeout when zero.
@@ -217,7 +166,6 @@ var Drivers = map[string]string{"sqlite": "sqlite", "postgres": "pgx"}
 
 // Default returns the configuration of a deployment that sets nothing; it has no sources.
 func Default() *Config {
-	h := header.DefaultSettings()
 	return &Config{
 		Addr:            "127.0.0.1:8080",
 		DataDir:         "data",
@@ -229,17 +177,11 @@ func Default() *Config {
 		BatchWait:       2 * time.Millisecond,
 		SettingsRefresh: 2 * time.Second,
 		IDPriority:      slices.Clone(profile.DefaultIDPriority),
-		Header: Header{
-			NameTraits:     h.NameTraits,
-			SecondaryTrait: h.SecondaryTrait,
-			SecondaryLabel: h.SecondaryLabel,
-			AvatarTrait:    h.AvatarTrait,
-		},
-		Unidentified:   Unidentified{ShowToAgents: true, BadgeLabel: h.BadgeLabel},
-		Log:            Log{Format: "json", Level: "info"},
-		Tracing:        telemetry.Tracing{SampleRatio: 1},
-		HealthInterval: 10 * time.Second,
-		Shutdown:       Shutdown{Delay: 2 * time.Second, Grace: 15 * time.Second},
+		Settings:        settings.Default(),
+		Log:             Log{Format: "json", Level: "info"},
+		Tracing:         telemetry.Tracing{SampleRatio: 1},
+		HealthInterval:  10 * time.Second,
+		Shutdown:        Shutdown{Delay: 2 * time.Second, Grace: 15 * time.Second},
 		Limits: Limits{
 			MaxBodyBytes:  1 << 20,
 			MaxTokens:     5000,
@@ -334,7 +276,7 @@ func (c *Config) LogLevel() (slog.Level, error) {
 }
 
 // SourceBreaker returns the circuit breaker of a source, falling back to the global one.
-func (c *Config) SourceBreaker(s Source) Breaker {
+func (c *Config) SourceBreaker(s SourceConfig) Breaker {
 	if s.Breaker != nil {
 		return *s.Breaker
 	}
@@ -350,7 +292,7 @@ func (c *Config) DatabasePool(d Database) Pool {
 }
 
 // SourceTimeout returns the timeout of a source, falling back to the global one.
-func (c *Config) SourceTimeout(s Source) time.Duration {
+func (c *Config) SourceTimeout(s SourceConfig) time.Duration {
 	if s.Timeout > 0 {
 		return s.Timeout
 	}

@@ -54,8 +54,7 @@ func TestLoadExample(t *testing.T) {
 	if c.DatabasePool(c.Sources[0].Database).MaxOpen != 10 || c.DatabasePool(c.Sources[1].Database).MaxOpen != 4 || c.DatabasePool(c.StoreDatabase()).MaxIdle != 10 {
 		t.Fatalf("pools: global %+v, warehouse %+v", c.Pool, c.Sources[1].Pool)
 	}
-	norm, _ := c.Normalizer()
-	if o := c.SettingsBase(norm).Stitch; o.TraitSources["plan"][0] != "warehouse" || !o.Sources[0].SystemOfRecord {
+	if o := c.Resolution(); o.TraitSources["plan"][0] != "warehouse" || !o.Sources[0].SystemOfRecord {
 		t.Fatalf("options %+v", o)
 	}
 }

@@ -8,36 +8,24 @@ import (
 )
 
 // InitialSettings returns the settings a deployment starts with, before admins change them:
-// identifiers in id_priority order, the configured traits plus the ones the header names, and
-// the header, search, components and unidentified profile sections.
+// the configured ones with identifiers in id_priority order (every declared key, searchable
+// unless said otherwise), the traits the header names added to the configured ones, and
+// search open to every searchable identifier when the file lists none.
 func (c *Config) InitialSettings(norm *profile.Normalizer) *settings.Settings {
-	s := &settings.Settings{
-		Header: settings.Header{
-			NameTraits:     slices.Clone(c.Header.NameTraits),
-			SecondaryTrait: c.Header.SecondaryTrait,
-			SecondaryLabel: c.Header.SecondaryLabel,
-			AvatarTrait:    c.Header.AvatarTrait,
-		},
-		Search:       settings.Search{AllIdentifiers: len(c.Search.Identifiers) == 0, Identifiers: slices.Clone(c.Search.Identifiers)},
-		Components:   settings.Components{CustomerDetails: c.Components.CustomerDetails, CustomerHistory: c.Components.CustomerHistory},
-		Unidentified: settings.Unidentified{ShowToAgents: c.Unidentified.ShowToAgents, BadgeLabel: c.Unidentified.BadgeLabel},
-	}
+	s := c.Settings.Clone()
+	s.Search.AllIdentifiers = len(c.Search.Identifiers) == 0
+	s.Identifiers = nil
 	for _, key := range c.identifierOrder(norm) {
-		id := settings.Identifier{Key: key, Searchable: true}
-		for _, ci := range c.Identifiers {
-			if ci.Key == key {
-				id.DisplayName = ci.DisplayName
-				id.Searchable = ci.Searchable == nil || *ci.Searchable
-			}
+		id := settings.IdentifierSetting{Key: key}
+		if i := slices.IndexFunc(c.Identifiers, func(ci settings.IdentifierSetting) bool { return ci.Key == key }); i >= 0 {
+			id.DisplayName, id.Searchable = c.Identifiers[i].DisplayName, c.Identifiers[i].Searchable
 		}
 		s.Identifiers = append(s.Identifiers, id)
 	}
-	for _, t := range c.Traits {
-		s.Traits = append(s.Traits, settings.Trait{Key: t.Key, DisplayName: t.Label})
-	}
-	for _, key := range slices.Concat(c.Header.NameTraits, []string{c.Header.SecondaryTrait, c.Header.AvatarTrait}) {
-		if key != "" && !slices.ContainsFunc(s.Traits, func(t settings.Trait) bool { return t.Key == key }) {
-			s.Traits = append(s.Traits, settings.Trait{Key: key})
+	h := c.Header
+	for _, key := range slices.Concat(h.NameTraits, []string{h.SecondaryTrait, h.AvatarTrait}) {
+		if key != "" && !slices.ContainsFunc(s.Traits, func(t settings.TraitSetting) bool { return t.Key == key }) {
+			s.Traits = append(s.Traits, settings.TraitSetting{Key: key})
 		}
 	}
 	return s
@@ -66,9 +54,10 @@ func (c *Config) identifierOrder(norm *profile.Normalizer) []string {
 	return order
 }
 
-// SettingsBase returns what the settings do not change: the normalizer and the sources, depth
-// and trait sources of identity resolution.
-func (c *Config) SettingsBase(norm *profile.Normalizer) settings.Base {
+// Resolution returns what identity resolution takes from the configuration: the sources in
+// priority order, how deep to stitch, and the traits whose value comes from their own source
+// order. The settings fill in the identifier priority and the trait labels.
+func (c *Config) Resolution() profile.Options {
 	o := profile.Options{Depth: c.StitchDepth, TraitSources: map[string][]string{}}
 	for _, s := range c.Sources {
 		o.Sources = append(o.Sources, profile.SourceInfo{Name: s.Name, SystemOfRecord: s.SystemOfRecord})
@@ -78,5 +67,5 @@ func (c *Config) SettingsBase(norm *profile.Normalizer) settings.Base {
 			o.TraitSources[t.Key] = t.Sources
 		}
 	}
-	return settings.Base{Normalizer: norm, Stitch: o}
+	return o
 }

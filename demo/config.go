@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/settings"
 )
 
 // Config returns the configuration of the zero-config demo: a SQLite CRM (the system of
@@ -13,11 +14,11 @@ func Config(dataDir string) *config.Config {
 	c := config.Default()
 	c.DataDir = dataDir
 	crm, wh := CRMTable(), WarehouseGraph()
-	c.Sources = []config.Source{
+	c.Sources = []config.SourceConfig{
 		{Name: "crm", Database: config.Database{Driver: "sqlite", DSN: config.SQLiteDSN(filepath.Join(dataDir, "crm.db"))}, SystemOfRecord: true, Records: &crm},
 		{Name: "warehouse", Database: config.Database{Driver: "sqlite", DSN: config.SQLiteDSN(filepath.Join(dataDir, "warehouse.db"))}, IdentityGraph: &wh},
 	}
-	c.Traits = []config.Trait{{Key: "lifetime_value", Label: "Lifetime value"}}
+	c.Traits = []settings.TraitSetting{{Key: "lifetime_value", DisplayName: "Lifetime value"}}
 	// The demo's desktop shows customer details, which turns the header and search on.
 	c.Components.CustomerDetails = true
 	// The demo listens on loopback only, where auth may be off; the gateway says so at start.

@@ -196,7 +196,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type IdentifierSettingResolver interface {
-	Normalization(ctx context.Context, obj *settings.Identifier) (string, error)
+	Normalization(ctx context.Context, obj *settings.IdentifierSetting) (string, error)
 }
 type MutationResolver interface {
 	UpdateSettings(ctx context.Context, input settings.Update) (*model.UpdateSettingsPayload, error)
@@ -2046,8 +2046,8 @@ func (ec *executionContext) _CustomerHeader_secondaryTrait(ctx context.Context, 
 			return obj.SecondaryTrait, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *header.Trait) graphql.Marshaler {
-			return ec.marshalOHeaderTrait2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋheaderᚐTrait(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *header.SecondaryTrait) graphql.Marshaler {
+			return ec.marshalOHeaderTrait2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋheaderᚐSecondaryTrait(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2227,7 +2227,7 @@ func (ec *executionContext) fieldContext_CustomerHeaderSettings_avatarTrait(_ co
 	return graphql.NewScalarFieldContext("CustomerHeaderSettings", field, false, false, "String")
 }
 
-func (ec *executionContext) _HeaderTrait_key(ctx context.Context, field graphql.CollectedField, obj *header.Trait) (ret graphql.Marshaler) {
+func (ec *executionContext) _HeaderTrait_key(ctx context.Context, field graphql.CollectedField, obj *header.SecondaryTrait) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2250,7 +2250,7 @@ func (ec *executionContext) fieldContext_HeaderTrait_key(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("HeaderTrait", field, false, false, "String")
 }
 
-func (ec *executionContext) _HeaderTrait_label(ctx context.Context, field graphql.CollectedField, obj *header.Trait) (ret graphql.Marshaler) {
+func (ec *executionContext) _HeaderTrait_label(ctx context.Context, field graphql.CollectedField, obj *header.SecondaryTrait) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2273,7 +2273,7 @@ func (ec *executionContext) fieldContext_HeaderTrait_label(_ context.Context, fi
 	return graphql.NewScalarFieldContext("HeaderTrait", field, false, false, "String")
 }
 
-func (ec *executionContext) _HeaderTrait_value(ctx context.Context, field graphql.CollectedField, obj *header.Trait) (ret graphql.Marshaler) {
+func (ec *executionContext) _HeaderTrait_value(ctx context.Context, field graphql.CollectedField, obj *header.SecondaryTrait) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2296,7 +2296,7 @@ func (ec *executionContext) fieldContext_HeaderTrait_value(_ context.Context, fi
 	return graphql.NewScalarFieldContext("HeaderTrait", field, false, false, "String")
 }
 
-func (ec *executionContext) _HeaderTrait_formatted(ctx context.Context, field graphql.CollectedField, obj *header.Trait) (ret graphql.Marshaler) {
+func (ec *executionContext) _HeaderTrait_formatted(ctx context.Context, field graphql.CollectedField, obj *header.SecondaryTrait) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2319,7 +2319,7 @@ func (ec *executionContext) fieldContext_HeaderTrait_formatted(_ context.Context
 	return graphql.NewScalarFieldContext("HeaderTrait", field, false, false, "String")
 }
 
-func (ec *executionContext) _HeaderTrait_timeSince(ctx context.Context, field graphql.CollectedField, obj *header.Trait) (ret graphql.Marshaler) {
+func (ec *executionContext) _HeaderTrait_timeSince(ctx context.Context, field graphql.CollectedField, obj *header.SecondaryTrait) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2388,7 +2388,7 @@ func (ec *executionContext) fieldContext_Identifier_value(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Identifier", field, false, false, "String")
 }
 
-func (ec *executionContext) _IdentifierSetting_key(ctx context.Context, field graphql.CollectedField, obj *settings.Identifier) (ret graphql.Marshaler) {
+func (ec *executionContext) _IdentifierSetting_key(ctx context.Context, field graphql.CollectedField, obj *settings.IdentifierSetting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2411,7 +2411,7 @@ func (ec *executionContext) fieldContext_IdentifierSetting_key(_ context.Context
 	return graphql.NewScalarFieldContext("IdentifierSetting", field, false, false, "String")
 }
 
-func (ec *executionContext) _IdentifierSetting_displayName(ctx context.Context, field graphql.CollectedField, obj *settings.Identifier) (ret graphql.Marshaler) {
+func (ec *executionContext) _IdentifierSetting_displayName(ctx context.Context, field graphql.CollectedField, obj *settings.IdentifierSetting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2434,7 +2434,7 @@ func (ec *executionContext) fieldContext_IdentifierSetting_displayName(_ context
 	return graphql.NewScalarFieldContext("IdentifierSetting", field, false, false, "String")
 }
 
-func (ec *executionContext) _IdentifierSetting_searchable(ctx context.Context, field graphql.CollectedField, obj *settings.Identifier) (ret graphql.Marshaler) {
+func (ec *executionContext) _IdentifierSetting_searchable(ctx context.Context, field graphql.CollectedField, obj *settings.IdentifierSetting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2446,8 +2446,8 @@ func (ec *executionContext) _IdentifierSetting_searchable(ctx context.Context, f
 			return obj.Searchable, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalNBoolean2ᚖbool(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2457,7 +2457,7 @@ func (ec *executionContext) fieldContext_IdentifierSetting_searchable(_ context.
 	return graphql.NewScalarFieldContext("IdentifierSetting", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _IdentifierSetting_normalization(ctx context.Context, field graphql.CollectedField, obj *settings.Identifier) (ret graphql.Marshaler) {
+func (ec *executionContext) _IdentifierSetting_normalization(ctx context.Context, field graphql.CollectedField, obj *settings.IdentifierSetting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3502,8 +3502,8 @@ func (ec *executionContext) _Settings_identifiers(ctx context.Context, field gra
 			return obj.Identifiers, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []settings.Identifier) graphql.Marshaler {
-			return ec.marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.IdentifierSetting) graphql.Marshaler {
+			return ec.marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSettingᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3534,8 +3534,8 @@ func (ec *executionContext) _Settings_traits(ctx context.Context, field graphql.
 			return obj.Traits, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []settings.Trait) graphql.Marshaler {
-			return ec.marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.TraitSetting) graphql.Marshaler {
+			return ec.marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSettingᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3896,8 +3896,8 @@ func (ec *executionContext) _SettingsValues_identifiers(ctx context.Context, fie
 			return obj.Identifiers, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []settings.Identifier) graphql.Marshaler {
-			return ec.marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.IdentifierSetting) graphql.Marshaler {
+			return ec.marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSettingᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3928,8 +3928,8 @@ func (ec *executionContext) _SettingsValues_traits(ctx context.Context, field gr
 			return obj.Traits, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []settings.Trait) graphql.Marshaler {
-			return ec.marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.TraitSetting) graphql.Marshaler {
+			return ec.marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSettingᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4168,7 +4168,7 @@ func (ec *executionContext) fieldContext_Trait_source(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Trait", field, false, false, "String")
 }
 
-func (ec *executionContext) _TraitSetting_key(ctx context.Context, field graphql.CollectedField, obj *settings.Trait) (ret graphql.Marshaler) {
+func (ec *executionContext) _TraitSetting_key(ctx context.Context, field graphql.CollectedField, obj *settings.TraitSetting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4191,7 +4191,7 @@ func (ec *executionContext) fieldContext_TraitSetting_key(_ context.Context, fie
 	return graphql.NewScalarFieldContext("TraitSetting", field, false, false, "String")
 }
 
-func (ec *executionContext) _TraitSetting_displayName(ctx context.Context, field graphql.CollectedField, obj *settings.Trait) (ret graphql.Marshaler) {
+func (ec *executionContext) _TraitSetting_displayName(ctx context.Context, field graphql.CollectedField, obj *settings.TraitSetting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4214,7 +4214,7 @@ func (ec *executionContext) fieldContext_TraitSetting_displayName(_ context.Cont
 	return graphql.NewScalarFieldContext("TraitSetting", field, false, false, "String")
 }
 
-func (ec *executionContext) _TraitSetting_suggested(ctx context.Context, field graphql.CollectedField, obj *settings.Trait) (ret graphql.Marshaler) {
+func (ec *executionContext) _TraitSetting_suggested(ctx context.Context, field graphql.CollectedField, obj *settings.TraitSetting) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5581,8 +5581,8 @@ func UnmarshalIdentifierInput(ctx context.Context, raw any) (model.IdentifierInp
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputIdentifierSettingInput(ctx context.Context, obj any) (settings.Identifier, error) {
-	var it settings.Identifier
+func (ec *executionContext) unmarshalInputIdentifierSettingInput(ctx context.Context, obj any) (settings.IdentifierSetting, error) {
+	var it settings.IdentifierSetting
 	if obj == nil {
 		return it, nil
 	}
@@ -5615,7 +5615,7 @@ func (ec *executionContext) unmarshalInputIdentifierSettingInput(ctx context.Con
 			it.DisplayName = data
 		case "searchable":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("searchable"))
-			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			data, err := ec.unmarshalNBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -5631,8 +5631,8 @@ func (ec *executionContext) unmarshalInputIdentifierSettingInput(ctx context.Con
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalIdentifierSettingInput(ctx context.Context, raw any) (settings.Identifier, error) {
-	var out settings.Identifier
+func UnmarshalIdentifierSettingInput(ctx context.Context, raw any) (settings.IdentifierSetting, error) {
+	var out settings.IdentifierSetting
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IdentifierSettingInput", raw, &out)
 	return out, err
 }
@@ -5686,8 +5686,8 @@ func UnmarshalProfileSearchSettingsInput(ctx context.Context, raw any) (settings
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputTraitSettingInput(ctx context.Context, obj any) (settings.Trait, error) {
-	var it settings.Trait
+func (ec *executionContext) unmarshalInputTraitSettingInput(ctx context.Context, obj any) (settings.TraitSetting, error) {
+	var it settings.TraitSetting
 	if obj == nil {
 		return it, nil
 	}
@@ -5729,8 +5729,8 @@ func (ec *executionContext) unmarshalInputTraitSettingInput(ctx context.Context,
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalTraitSettingInput(ctx context.Context, raw any) (settings.Trait, error) {
-	var out settings.Trait
+func UnmarshalTraitSettingInput(ctx context.Context, raw any) (settings.TraitSetting, error) {
+	var out settings.TraitSetting
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TraitSettingInput", raw, &out)
 	return out, err
 }
@@ -5811,14 +5811,14 @@ func (ec *executionContext) unmarshalInputUpdateSettingsInput(ctx context.Contex
 			it.ExpectedVersion = data
 		case "identifiers":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiers"))
-			data, err := ec.unmarshalOIdentifierSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx, v)
+			data, err := ec.unmarshalOIdentifierSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSettingᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Identifiers = data
 		case "traits":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traits"))
-			data, err := ec.unmarshalOTraitSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx, v)
+			data, err := ec.unmarshalOTraitSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSettingᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -6027,7 +6027,7 @@ func (ec *executionContext) _CustomerHeaderSettings(ctx context.Context, sel ast
 
 var headerTraitImplementors = []string{"HeaderTrait"}
 
-func (ec *executionContext) _HeaderTrait(ctx context.Context, sel ast.SelectionSet, obj *header.Trait) graphql.Marshaler {
+func (ec *executionContext) _HeaderTrait(ctx context.Context, sel ast.SelectionSet, obj *header.SecondaryTrait) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, headerTraitImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6118,7 +6118,7 @@ func (ec *executionContext) _Identifier(ctx context.Context, sel ast.SelectionSe
 
 var identifierSettingImplementors = []string{"IdentifierSetting"}
 
-func (ec *executionContext) _IdentifierSetting(ctx context.Context, sel ast.SelectionSet, obj *settings.Identifier) graphql.Marshaler {
+func (ec *executionContext) _IdentifierSetting(ctx context.Context, sel ast.SelectionSet, obj *settings.IdentifierSetting) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, identifierSettingImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6806,7 +6806,7 @@ func (ec *executionContext) _Trait(ctx context.Context, sel ast.SelectionSet, ob
 
 var traitSettingImplementors = []string{"TraitSetting"}
 
-func (ec *executionContext) _TraitSetting(ctx context.Context, sel ast.SelectionSet, obj *settings.Trait) graphql.Marshaler {
+func (ec *executionContext) _TraitSetting(ctx context.Context, sel ast.SelectionSet, obj *settings.TraitSetting) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, traitSettingImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7299,6 +7299,24 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNBoolean2ᚖbool(ctx context.Context, v any) (*bool, error) {
+	res, err := graphql.UnmarshalBoolean(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBoolean2ᚖbool(ctx context.Context, sel ast.SelectionSet, v *bool) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Boolean!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalBoolean(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNComponents2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐComponents(ctx context.Context, sel ast.SelectionSet, v settings.Components) graphql.Marshaler {
 	return ec._Components(ctx, sel, &v)
 }
@@ -7354,15 +7372,15 @@ func (ec *executionContext) unmarshalNIdentifierInput2githubᚗcomᚋprofilegate
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNIdentifierSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifier(ctx context.Context, sel ast.SelectionSet, v settings.Identifier) graphql.Marshaler {
+func (ec *executionContext) marshalNIdentifierSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSetting(ctx context.Context, sel ast.SelectionSet, v settings.IdentifierSetting) graphql.Marshaler {
 	return ec._IdentifierSetting(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.Identifier) graphql.Marshaler {
+func (ec *executionContext) marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.IdentifierSetting) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNIdentifierSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifier(ctx, sel, v[i])
+		return ec.marshalNIdentifierSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSetting(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7374,7 +7392,7 @@ func (ec *executionContext) marshalNIdentifierSetting2ᚕgithubᚗcomᚋprofileg
 	return ret
 }
 
-func (ec *executionContext) unmarshalNIdentifierSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifier(ctx context.Context, v any) (settings.Identifier, error) {
+func (ec *executionContext) unmarshalNIdentifierSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSetting(ctx context.Context, v any) (settings.IdentifierSetting, error) {
 	res, err := ec.unmarshalInputIdentifierSettingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -7616,15 +7634,15 @@ func (ec *executionContext) marshalNTrait2ᚕgithubᚗcomᚋprofilegateᚋprofil
 	return ret
 }
 
-func (ec *executionContext) marshalNTraitSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTrait(ctx context.Context, sel ast.SelectionSet, v settings.Trait) graphql.Marshaler {
+func (ec *executionContext) marshalNTraitSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSetting(ctx context.Context, sel ast.SelectionSet, v settings.TraitSetting) graphql.Marshaler {
 	return ec._TraitSetting(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.Trait) graphql.Marshaler {
+func (ec *executionContext) marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.TraitSetting) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTraitSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTrait(ctx, sel, v[i])
+		return ec.marshalNTraitSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSetting(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -7636,7 +7654,7 @@ func (ec *executionContext) marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegate�
 	return ret
 }
 
-func (ec *executionContext) unmarshalNTraitSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTrait(ctx context.Context, v any) (settings.Trait, error) {
+func (ec *executionContext) unmarshalNTraitSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSetting(ctx context.Context, v any) (settings.TraitSetting, error) {
 	res, err := ec.unmarshalInputTraitSettingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -7838,23 +7856,23 @@ func (ec *executionContext) unmarshalOCustomerHeaderSettingsInput2ᚖgithubᚗco
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOHeaderTrait2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋheaderᚐTrait(ctx context.Context, sel ast.SelectionSet, v *header.Trait) graphql.Marshaler {
+func (ec *executionContext) marshalOHeaderTrait2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋheaderᚐSecondaryTrait(ctx context.Context, sel ast.SelectionSet, v *header.SecondaryTrait) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._HeaderTrait(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOIdentifierSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierᚄ(ctx context.Context, v any) ([]settings.Identifier, error) {
+func (ec *executionContext) unmarshalOIdentifierSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSettingᚄ(ctx context.Context, v any) ([]settings.IdentifierSetting, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]settings.Identifier, len(vSlice))
+	res := make([]settings.IdentifierSetting, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNIdentifierSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifier(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNIdentifierSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSetting(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -7985,16 +8003,16 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) unmarshalOTraitSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitᚄ(ctx context.Context, v any) ([]settings.Trait, error) {
+func (ec *executionContext) unmarshalOTraitSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSettingᚄ(ctx context.Context, v any) ([]settings.TraitSetting, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]settings.Trait, len(vSlice))
+	res := make([]settings.TraitSetting, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNTraitSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTrait(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNTraitSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSetting(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

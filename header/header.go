@@ -5,32 +5,8 @@ import (
 	"time"
 
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/settings"
 )
-
-// Settings say which traits make up the header.
-type Settings struct {
-	// NameTraits are joined with one space, blanks dropped, to make the name.
-	NameTraits []string
-	// SecondaryTrait is shown under the name; none when empty.
-	SecondaryTrait string
-	// SecondaryLabel is shown before the secondary trait's value.
-	SecondaryLabel string
-	// AvatarTrait holds the avatar's URL.
-	AvatarTrait string
-	// BadgeLabel badges unidentified profiles.
-	BadgeLabel string
-}
-
-// DefaultSettings are the header settings of a new deployment.
-func DefaultSettings() Settings {
-	return Settings{
-		NameTraits:     []string{"first_name", "last_name"},
-		SecondaryTrait: "customer_since",
-		SecondaryLabel: "Customer since",
-		AvatarTrait:    "profile_image_url",
-		BadgeLabel:     "New Contact",
-	}
-}
 
 // NoName is the name of an identified profile whose name traits are all blank.
 const NoName = "No name recorded"
@@ -39,14 +15,14 @@ const NoName = "No name recorded"
 type CustomerHeader struct {
 	Profile        *profile.Profile
 	Name           string
-	SecondaryTrait *Trait
+	SecondaryTrait *SecondaryTrait
 	AvatarURL      *string
 	Badge          *string
 	OtherMatches   int
 }
 
-// Trait is the header's secondary line.
-type Trait struct {
+// SecondaryTrait is the header's line under the name.
+type SecondaryTrait struct {
 	Key       string
 	Label     string
 	Value     *string
@@ -56,17 +32,18 @@ type Trait struct {
 
 // Render builds the header of p for a contact from address (normalized); otherMatches is how
 // many other people matched the address. An unidentified profile is named by its address.
-func Render(p *profile.Profile, address profile.Identifier, otherMatches int, s Settings, now time.Time) *CustomerHeader {
-	h := &CustomerHeader{Profile: p, OtherMatches: otherMatches, Name: name(p, s.NameTraits)}
+// s is the settings version the header is rendered under.
+func Render(p *profile.Profile, address profile.Identifier, otherMatches int, s *settings.Snapshot, now time.Time) *CustomerHeader {
+	h := &CustomerHeader{Profile: p, OtherMatches: otherMatches, Name: name(p, s.Header.NameTraits)}
 	if p.Status == profile.StatusUnidentified {
-		badge := s.BadgeLabel
+		badge := s.Unidentified.BadgeLabel
 		h.Badge = &badge
 		h.Name = address.Value
 	}
-	if s.SecondaryTrait != "" {
-		h.SecondaryTrait = secondary(p, s, now)
+	if s.Header.SecondaryTrait != "" {
+		h.SecondaryTrait = secondary(p, s.Header.SecondaryTrait, s.SecondaryLabel, now)
 	}
-	if t, ok := p.Trait(s.AvatarTrait); ok && strings.TrimSpace(t.Value) != "" {
+	if t, ok := p.Trait(s.Header.AvatarTrait); ok && strings.TrimSpace(t.Value) != "" {
 		url := strings.TrimSpace(t.Value)
 		h.AvatarURL = &url
 	}
@@ -88,13 +65,9 @@ func name(p *profile.Profile, traits []string) string {
 	return strings.Join(parts, " ")
 }
 
-func secondary(p *profile.Profile, s Settings, now time.Time) *Trait {
-	label := s.SecondaryLabel
-	if label == "" {
-		label = profile.Label(s.SecondaryTrait)
-	}
-	ht := &Trait{Key: s.SecondaryTrait, Label: label}
-	t, ok := p.Trait(s.SecondaryTrait)
+func secondary(p *profile.Profile, key, label string, now time.Time) *SecondaryTrait {
+	ht := &SecondaryTrait{Key: key, Label: label}
+	t, ok := p.Trait(key)
 	if !ok {
 		return ht
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/settings"
 )
 
 var addr = profile.Identifier{Key: "phonenumber", Value: "+14155550100"}
@@ -60,8 +61,12 @@ func person(status profile.Status, traits ...string) *profile.Profile {
 	return p
 }
 
+func snapshot(s settings.Settings) *settings.Snapshot {
+	return settings.NewSnapshot(&settings.Versioned{Settings: s, Version: 1})
+}
+
 func TestRender(t *testing.T) {
-	s := DefaultSettings()
+	s := snapshot(settings.Default())
 	t.Run("OK", func(t *testing.T) {
 		h := Render(person(profile.StatusIdentified, "first_name", " Ada ", "last_name", "Lovelace",
 			"customer_since", "2019-03-04", "profile_image_url", "https://example.com/a.png"), addr, 1, s, now)
@@ -91,7 +96,10 @@ func TestRender(t *testing.T) {
 		}
 	})
 	t.Run("CustomSettings", func(t *testing.T) {
-		c := Settings{NameTraits: []string{"name"}, SecondaryTrait: "plan", AvatarTrait: "photo", BadgeLabel: "Unknown caller"}
+		c := snapshot(settings.Settings{
+			Header:       settings.Header{NameTraits: []string{"name"}, SecondaryTrait: "plan", AvatarTrait: "photo"},
+			Unidentified: settings.Unidentified{BadgeLabel: "Unknown caller"},
+		})
 		h := Render(person(profile.StatusUnidentified, "name", "Grace", "plan", "gold"), addr, 0, c, now)
 		if h.Name != "+14155550100" || *h.Badge != "Unknown caller" || h.SecondaryTrait.Label != "Plan" || *h.SecondaryTrait.Value != "gold" {
 			t.Fatalf("header %+v %+v", h, h.SecondaryTrait)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/errcode"
-	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/telemetry"
 )
 
@@ -38,25 +37,6 @@ func clientMessage(err error) string {
 	return "authentication failed"
 }
 
-// FlexVersion reads the X-Flex-UI-Version header into the request's context; a malformed
-// version is answered with 400 BAD_USER_INPUT.
-func FlexVersion(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get(settings.FlexVersionHeader)
-		if h == "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		v, err := settings.ParseFlexVersion(h)
-		var pe *errcode.Error
-		if errors.As(err, &pe) {
-			Refuse(w, r, pe.Code, pe.Message)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(settings.WithFlexVersion(r.Context(), v)))
-	})
-}
-
 // CORS lets browser clients from origins (a Flex UI plugin on https://flex.twilio.com) call the
 // handler: preflights are answered before authentication, which they carry no credentials for.
 // No origins: no CORS headers, so only same-origin pages (GraphiQL) can call it from a browser.
@@ -67,7 +47,7 @@ func CORS(origins []string, next http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", settings.FlexVersionHeader},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", FlexVersionHeader},
 		MaxAge:         600,
 	}).Handler(next)
 }

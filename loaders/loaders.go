@@ -21,6 +21,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/sources"
 )
 
 var _ profile.Fetcher = (*Loaders)(nil)
@@ -29,14 +30,14 @@ type loader = dataloader.Loader[string, []profile.Record]
 
 // Factory makes the loaders of a request.
 type Factory struct {
-	sources []Source
+	sources []*sources.Guarded
 	wait    time.Duration
 }
 
 // NewFactory returns a Factory over sources; wait bounds how long a batch waits for the
 // lookups of an operation's other root fields (see build).
-func NewFactory(sources []Source, wait time.Duration) *Factory {
-	return &Factory{sources: sources, wait: wait}
+func NewFactory(srcs []*sources.Guarded, wait time.Duration) *Factory {
+	return &Factory{sources: srcs, wait: wait}
 }
 
 // Loaders are one request's loaders, one per source.
@@ -122,7 +123,7 @@ func (l *Loaders) Fetch(ctx context.Context, source string, ids []profile.Identi
 // batch looks the identifiers of a batch of Fetches up in one call and hands each Fetch the
 // records carrying any of its identifiers. It sets its own deadline: dataloader passes the
 // first caller's context, whose cancellation must not fail the other callers of the batch.
-func batch(s Source) dataloader.BatchFunc[string, []profile.Record] {
+func batch(s *sources.Guarded) dataloader.BatchFunc[string, []profile.Record] {
 	return func(ctx context.Context, keys []string) []*dataloader.Result[[]profile.Record] {
 		results := make([]*dataloader.Result[[]profile.Record], len(keys))
 		fetches := make([][]profile.Identifier, len(keys))
@@ -137,7 +138,7 @@ func batch(s Source) dataloader.BatchFunc[string, []profile.Record] {
 				}
 			}
 		}
-		recs, err := s.lookup(context.WithoutCancel(ctx), all, len(keys))
+		recs, err := s.Lookup(context.WithoutCancel(ctx), all, len(keys))
 		for i, ids := range fetches {
 			if err != nil {
 				results[i] = &dataloader.Result[[]profile.Record]{Error: err}

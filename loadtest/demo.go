@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/profilegate/profilegate/examples/goclient"
+	"github.com/profilegate/profilegate/goclient"
 )
 
 // known is an identifier of a demo customer and the name the header must show for it.

@@ -43,6 +43,10 @@ type Options struct {
 	Rate int
 	// Duration is how long requests are sent.
 	Duration time.Duration
+	// Requests, when set, is how many requests are sent in all, each scenario its weight's
+	// share, whatever the time it takes; Duration is then ignored. Tests use it, so that a
+	// busy machine sends as many requests as an idle one.
+	Requests int
 	// Timeout bounds each request; 10s when zero.
 	Timeout time.Duration
 	// Scenarios is the mix; DemoMix when empty.
@@ -72,8 +76,12 @@ type Report struct {
 // Run sends the mix at the configured rate until the duration has passed or ctx ends, and
 // reports what each scenario and the whole run measured.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	if o.URL == "" || strings.Contains(o.URL, "#") || o.Rate <= 0 || o.Duration <= 0 {
-		return nil, errors.New("loadtest: a URL without a fragment, a positive rate and a positive duration are required")
+	if o.URL == "" || strings.Contains(o.URL, "#") || o.Rate <= 0 || (o.Duration <= 0 && o.Requests <= 0) {
+		return nil, errors.New("loadtest: a URL without a fragment, a positive rate and a positive duration or number of requests are required")
+	}
+	du := o.Duration
+	if o.Requests > 0 {
+		du = 0 // until the targets run out
 	}
 	scenarios := o.Scenarios
 	if len(scenarios) == 0 {
@@ -91,12 +99,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var wg sync.WaitGroup
 	for i, s := range scenarios {
 		rate := max(1, o.Rate*s.Weight/weights)
+		limit := uint64(0)
+		if o.Requests > 0 {
+			limit = uint64(max(1, o.Requests*s.Weight/weights))
+		}
 		results[i] = &collector{name: s.Name}
 		attacker := vegeta.NewAttacker(vegeta.Timeout(cmp.Or(o.Timeout, 10*time.Second)), vegeta.KeepAlive(true))
 		wg.Go(func() {
 			stop := context.AfterFunc(ctx, func() { attacker.Stop() })
 			defer stop()
-			for r := range attacker.Attack(targeter(o, s), vegeta.Rate{Freq: rate, Per: time.Second}, o.Duration, s.Name) {
+			for r := range attacker.Attack(targeter(o, s, limit), vegeta.Rate{Freq: rate, Per: time.Second}, du, s.Name) {
+				if r.Error == vegeta.ErrNoTargets.Error() {
+					continue // the scenario's share is sent; the attack stops
+				}
 				err := check(r, s)
 				r.Body, r.Error = nil, "" // checked; what matters of them is in err
 				results[i].add(r, err)
@@ -114,13 +129,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // targeter builds the scenario's requests, numbering them so each can carry its own variables.
 // The number rides in the URL's fragment, which is never sent but comes back in the result,
-// so an answer is checked against the request it answers.
-func targeter(o Options, s Scenario) vegeta.Targeter {
+// so an answer is checked against the request it answers. With a limit it hands out that many
+// and then vegeta.ErrNoTargets, which ends the attack.
+func targeter(o Options, s Scenario, limit uint64) vegeta.Targeter {
 	var mu sync.Mutex
 	var n uint64
 	return func(t *vegeta.Target) error {
 		mu.Lock()
 		i := n
+		if limit > 0 && i >= limit {
+			mu.Unlock()
+			return vegeta.ErrNoTargets
+		}
 		n++
 		mu.Unlock()
 		body, err := json.Marshal(map[string]any{"query": s.Operation, "variables": s.Variables(i)})

@@ -1,20 +1,19 @@
 // Package resolvers implements the GraphQL schema: each resolver translates its arguments to a
-// call into the profile directory or the settings and the answer back, reporting source
+// call into the agent desk service or the settings and the answer back, reporting source
 // failures beside the data they did not prevent.
 package resolvers
 
 import (
-	"time"
-
+	"github.com/profilegate/profilegate/desk"
 	"github.com/profilegate/profilegate/settings"
 )
 
 // Resolver is the root resolver; it holds the gateway's dependencies.
 type Resolver struct {
-	// Config holds the current settings and the directory and header settings they drive.
-	Config *settings.Service
-	// Now is the clock headers are rendered against ("7 years").
-	Now func() time.Time
+	// Desk answers customer headers, profile searches and profiles by id.
+	Desk *desk.Service
+	// Settings reads and changes the versioned settings.
+	SettingsService *settings.Service
 	// MaxPageSize bounds `first`; MaxPageSize when zero.
 	MaxPageSize int
 }

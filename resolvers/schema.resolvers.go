@@ -12,20 +12,21 @@ import (
 	"github.com/profilegate/profilegate/graph"
 	"github.com/profilegate/profilegate/graph/model"
 	"github.com/profilegate/profilegate/header"
+	"github.com/profilegate/profilegate/httpapi"
 	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/settings"
 )
 
 // Normalization is the resolver for the normalization field.
-func (r *identifierSettingResolver) Normalization(ctx context.Context, obj *settings.Identifier) (string, error) {
+func (r *identifierSettingResolver) Normalization(ctx context.Context, obj *settings.IdentifierSetting) (string, error) {
 	return string(obj.Normalization), nil
 }
 
 // UpdateSettings is the resolver for the updateSettings field.
 func (r *mutationResolver) UpdateSettings(ctx context.Context, input settings.Update) (*model.UpdateSettingsPayload, error) {
-	input.By, input.Client = auth.For(ctx).Name, settings.FlexVersion(ctx)
-	snap, userErrors, err := r.Config.Update(ctx, input)
+	input.By, input.Client = auth.For(ctx).Name, httpapi.FlexVersion(ctx)
+	snap, userErrors, err := r.SettingsService.Update(ctx, input)
 	if err != nil {
 		return nil, err
 	}
@@ -38,37 +39,24 @@ func (r *mutationResolver) UpdateSettings(ctx context.Context, input settings.Up
 
 // CustomerHeader is the resolver for the customerHeader field.
 func (r *queryResolver) CustomerHeader(ctx context.Context, identifier model.IdentifierInput) (*header.CustomerHeader, error) {
-	snap := r.Config.Current()
-	if err := snap.CheckComponent(); err != nil {
-		return nil, err
-	}
-	id, err := snap.Directory.Identify(ctx, loaders.For(ctx), profile.Identifier(identifier))
+	h, errs, err := r.Desk.CustomerHeader(ctx, loaders.For(ctx), profile.Identifier(identifier))
 	if err != nil {
 		return nil, err
 	}
-	if id.Profile == nil {
-		return nil, fail(ctx, id.Errors)
+	if h == nil {
+		return nil, fail(ctx, errs)
 	}
-	report(ctx, id.Errors)
-	return header.Render(id.Profile, id.Address, id.OtherMatches, snap.Header, r.Now()), nil
+	report(ctx, errs)
+	return h, nil
 }
 
 // SearchProfiles is the resolver for the searchProfiles field.
 func (r *queryResolver) SearchProfiles(ctx context.Context, identifier model.IdentifierInput, first *int, after *string) (*model.ProfileConnection, error) {
-	snap := r.Config.Current()
-	if err := snap.CheckComponent(); err != nil {
-		return nil, err
-	}
-	if !isAdmin(ctx) {
-		if err := snap.CheckAgentSearch(identifier.Key); err != nil {
-			return nil, err
-		}
-	}
 	page, err := newPage(first, after, r.maxPage())
 	if err != nil {
 		return nil, err
 	}
-	people, errs, err := snap.Directory.Search(ctx, loaders.For(ctx), profile.Identifier(identifier))
+	people, errs, err := r.Desk.Search(ctx, loaders.For(ctx), profile.Identifier(identifier), isAdmin(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +66,7 @@ func (r *queryResolver) SearchProfiles(ctx context.Context, identifier model.Ide
 
 // Profile is the resolver for the profile field.
 func (r *queryResolver) Profile(ctx context.Context, id string) (*profile.Profile, error) {
-	p, errs, err := r.Config.Current().Directory.ByID(ctx, loaders.For(ctx), id)
+	p, errs, err := r.Desk.Profile(ctx, loaders.For(ctx), id)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +79,7 @@ func (r *queryResolver) Profile(ctx context.Context, id string) (*profile.Profil
 
 // Settings is the resolver for the settings field.
 func (r *queryResolver) Settings(ctx context.Context) (*settings.Versioned, error) {
-	return r.Config.Current().Versioned, nil
+	return r.SettingsService.Current().Versioned, nil
 }
 
 // SettingsHistory is the resolver for the settingsHistory field.
@@ -100,7 +88,7 @@ func (r *queryResolver) SettingsHistory(ctx context.Context, first *int, beforeV
 	if err != nil {
 		return nil, err
 	}
-	changes, err := r.Config.History(ctx, ptrOr(beforeVersion, 0), n)
+	changes, err := r.SettingsService.History(ctx, ptrOr(beforeVersion, 0), n)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +101,7 @@ func (r *queryResolver) SettingsHistory(ctx context.Context, first *int, beforeV
 
 // HeaderAndSearchEditable is the resolver for the headerAndSearchEditable field.
 func (r *settingsResolver) HeaderAndSearchEditable(ctx context.Context, obj *settings.Versioned) (bool, error) {
-	return settings.HeaderAndSearchEditable(settings.FlexVersion(ctx)), nil
+	return settings.HeaderAndSearchEditable(httpapi.FlexVersion(ctx)), nil
 }
 
 // IdentifierSetting returns graph.IdentifierSettingResolver implementation.

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/profilegate/profilegate/errcode"
-	"github.com/profilegate/profilegate/header"
 	"github.com/profilegate/profilegate/profile"
 )
 
@@ -35,44 +35,54 @@ type Store interface {
 // ErrConflict is returned by a Store when the settings changed since the version a writer read.
 var ErrConflict = errors.New("settings changed since the version read")
 
-// Base is what the settings do not change: the configured identifiers, the sources and how
-// deep to stitch, and where unidentified contacts are recorded.
-type Base struct {
-	Normalizer *profile.Normalizer
-	// Stitch holds the sources, depth and trait sources; settings fill in the identifier
-	// priority and the trait labels.
-	Stitch profile.Options
-	Store  profile.UnidentifiedStore
-	Now    func() time.Time
-}
-
-// Snapshot is one version of the settings and what requests are answered with under it.
+// Snapshot is one version of the settings with what requests derive from it, computed once
+// per version.
 type Snapshot struct {
 	*Versioned
-	Directory *profile.Directory
-	Header    header.Settings
+	// IDPriority lists the identifier keys, highest priority first.
+	IDPriority []string
+	// TraitLabels maps each trait key to its display name.
+	TraitLabels map[string]string
+	// SecondaryLabel labels the header's secondary trait: the header's label, or the trait's
+	// display name.
+	SecondaryLabel string
+}
+
+// NewSnapshot derives what requests need from v; v must be canonical.
+func NewSnapshot(v *Versioned) *Snapshot {
+	snap := &Snapshot{Versioned: v, IDPriority: v.IdentifierPriority(), TraitLabels: make(map[string]string, len(v.Traits))}
+	for _, t := range v.Traits {
+		snap.TraitLabels[t.Key] = t.DisplayName
+	}
+	snap.SecondaryLabel = v.Header.SecondaryLabel
+	if snap.SecondaryLabel == "" {
+		snap.SecondaryLabel = cmp.Or(snap.TraitLabels[v.Header.SecondaryTrait], profile.Label(v.Header.SecondaryTrait))
+	}
+	return snap
 }
 
 // Service holds the current settings and changes them.
 type Service struct {
 	store Store
-	base  Base
+	norm  *profile.Normalizer
+	now   func() time.Time
 	log   *slog.Logger
 	cur   atomic.Pointer[Snapshot]
 }
 
 // Open stores initial as the first version unless settings are stored already (the stored
 // ones win: admins changed them), and returns a service over the stored settings.
-func Open(ctx context.Context, store Store, base Base, initial *Settings, log *slog.Logger) (*Service, error) {
-	if errs := Validate(initial, base.Normalizer); len(errs) > 0 {
+// norm holds the configured identifier keys; now is the clock of recorded changes.
+func Open(ctx context.Context, store Store, norm *profile.Normalizer, initial *Settings, now func() time.Time, log *slog.Logger) (*Service, error) {
+	if errs := Validate(initial, norm); len(errs) > 0 {
 		return nil, fmt.Errorf("settings: initial settings: %w", joinFieldErrors(errs))
 	}
 	first := initial.Clone()
-	first.canonical(base.Normalizer)
-	if err := store.InitSettings(ctx, first, base.Now()); err != nil {
+	first.canonical(norm)
+	if err := store.InitSettings(ctx, first, now()); err != nil {
 		return nil, fmt.Errorf("settings: %w", err)
 	}
-	s := &Service{store: store, base: base, log: log}
+	s := &Service{store: store, norm: norm, now: now, log: log}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -129,41 +139,12 @@ func (s *Service) install(v *Versioned) {
 			return
 		}
 		if next == nil {
-			v.canonical(s.base.Normalizer)
-			next = s.compile(v)
+			v.canonical(s.norm)
+			next = NewSnapshot(v)
 		}
 		if s.cur.CompareAndSwap(cur, next) {
 			return
 		}
-	}
-}
-
-func (s *Service) compile(v *Versioned) *Snapshot {
-	opts := s.base.Stitch
-	opts.IDPriority = v.IdentifierPriority()
-	opts.TraitLabels = map[string]string{}
-	for _, t := range v.Traits {
-		opts.TraitLabels[t.Key] = t.DisplayName
-	}
-	h := header.Settings{
-		NameTraits:     v.Header.NameTraits,
-		SecondaryTrait: v.Header.SecondaryTrait,
-		SecondaryLabel: v.Header.SecondaryLabel,
-		AvatarTrait:    v.Header.AvatarTrait,
-		BadgeLabel:     v.Unidentified.BadgeLabel,
-	}
-	if h.SecondaryLabel == "" {
-		h.SecondaryLabel = opts.TraitLabels[h.SecondaryTrait]
-	}
-	return &Snapshot{
-		Versioned: v,
-		Directory: &profile.Directory{
-			Stitcher:         profile.NewStitcher(s.base.Normalizer, opts),
-			Store:            s.base.Store,
-			Now:              s.base.Now,
-			HideUnidentified: !v.Unidentified.ShowToAgents,
-		},
-		Header: h,
 	}
 }
 
@@ -176,8 +157,8 @@ type Update struct {
 	// Client is the Flex UI version of the client making the change; nil when not Flex UI.
 	Client *semver.Version
 
-	Identifiers  []Identifier
-	Traits       []Trait
+	Identifiers  []IdentifierSetting
+	Traits       []TraitSetting
 	Header       *Header
 	Search       *Search
 	Components   *Components
@@ -197,19 +178,19 @@ func (s *Service) Update(ctx context.Context, u Update) (*Snapshot, []FieldError
 	}
 	next := u.apply(&cur.Settings)
 	gated := next.Clone()
-	gated.canonical(s.base.Normalizer)
+	gated.canonical(s.norm)
 	if headerAndSearchReadOnly(u.Client) && !headerAndSearchEqual(&cur.Settings, gated) {
 		return nil, nil, errcode.Errorf(errcode.SettingsReadOnly,
 			"the customer header and profile search settings are read-only for Flex UI %s; they can be changed from Flex UI %s or newer",
 			u.Client, MinFlexVersion)
 	}
-	if errs := Validate(next, s.base.Normalizer); len(errs) > 0 {
+	if errs := Validate(next, s.norm); len(errs) > 0 {
 		return cur, errs, nil
 	}
 	if reflect.DeepEqual(gated, &cur.Settings) {
 		return cur, nil, nil
 	}
-	saved, err := s.store.SaveSettings(ctx, u.ExpectedVersion, &cur.Settings, gated, u.By, s.base.Now())
+	saved, err := s.store.SaveSettings(ctx, u.ExpectedVersion, &cur.Settings, gated, u.By, s.now())
 	if errors.Is(err, ErrConflict) {
 		if err := s.reload(ctx); err != nil {
 			return nil, nil, err
@@ -262,7 +243,7 @@ func (s *Service) History(ctx context.Context, before, limit int) ([]Change, err
 	for _, c := range changes {
 		for _, st := range []*Settings{c.Before, c.After} {
 			if st != nil {
-				st.canonical(s.base.Normalizer)
+				st.canonical(s.norm)
 			}
 		}
 	}

@@ -22,11 +22,11 @@ var t0 = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
 
 func initial() *settings.Settings {
 	return &settings.Settings{
-		Identifiers: []settings.Identifier{
-			{Key: "user_id", Searchable: true}, {Key: "email", Searchable: true},
-			{Key: "phonenumber", Searchable: true}, {Key: "anonymous_id", Searchable: true},
+		Identifiers: []settings.IdentifierSetting{
+			{Key: "user_id"}, {Key: "email"},
+			{Key: "phonenumber"}, {Key: "anonymous_id"},
 		},
-		Traits:       []settings.Trait{{Key: "first_name"}, {Key: "last_name"}, {Key: "customer_since"}, {Key: "plan"}},
+		Traits:       []settings.TraitSetting{{Key: "first_name"}, {Key: "last_name"}, {Key: "customer_since"}, {Key: "plan"}},
 		Header:       settings.Header{NameTraits: []string{"first_name", "last_name"}, SecondaryTrait: "customer_since"},
 		Search:       settings.Search{AllIdentifiers: true},
 		Unidentified: settings.Unidentified{ShowToAgents: true, BadgeLabel: "New Contact"},
@@ -49,8 +49,7 @@ func openService(t *testing.T, path string, first *settings.Settings) *settings.
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := settings.Base{Normalizer: norm, Store: st, Now: func() time.Time { return t0 }}
-	s, err := settings.Open(context.Background(), st, base, first, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := settings.Open(context.Background(), st, norm, first, func() time.Time { return t0 }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +60,7 @@ func TestUpdate(t *testing.T) {
 	ctx := context.Background()
 	s := openService(t, filepath.Join(t.TempDir(), "gw.db"), initial())
 	cur := s.Current()
-	if cur.Version != 1 || cur.Components.CustomerHeaderAndSearch() || cur.Header.SecondaryLabel != "Customer since" {
+	if cur.Version != 1 || cur.Components.CustomerHeaderAndSearch() || cur.SecondaryLabel != "Customer since" {
 		t.Fatalf("initial %+v", cur)
 	}
 
@@ -96,7 +95,7 @@ func TestUpdate(t *testing.T) {
 	t.Run("ErrValidation", func(t *testing.T) {
 		snap, errs, err := s.Update(ctx, settings.Update{
 			ExpectedVersion: 2,
-			Traits:          []settings.Trait{{Key: "plan"}},
+			Traits:          []settings.TraitSetting{{Key: "plan"}},
 			Components:      &settings.Components{},
 		})
 		if err != nil || len(errs) == 0 {
@@ -159,16 +158,16 @@ func TestReplicas(t *testing.T) {
 	if err := b.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if b.Current().Version != 2 || b.Current().Header.BadgeLabel != "New caller" {
+	if b.Current().Version != 2 || b.Current().Unidentified.BadgeLabel != "New caller" {
 		t.Fatalf("b after refresh: %+v", b.Current().Versioned)
 	}
-	if b.Current().Directory.HideUnidentified != true {
-		t.Fatal("show_to_agents off did not reach the directory")
+	if b.Current().Unidentified.ShowToAgents {
+		t.Fatal("show_to_agents off did not reach the other replica")
 	}
 
 	changedConfig := initial()
 	changedConfig.Unidentified.BadgeLabel = "From config"
-	if c := openService(t, path, changedConfig); c.Current().Version != 2 || c.Current().Header.BadgeLabel != "New caller" {
+	if c := openService(t, path, changedConfig); c.Current().Version != 2 || c.Current().Unidentified.BadgeLabel != "New caller" {
 		t.Fatalf("after restart: %+v; want the stored settings", c.Current().Versioned)
 	}
 }

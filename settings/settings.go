@@ -9,36 +9,63 @@ import (
 	"github.com/profilegate/profilegate/profile"
 )
 
-// Settings are what admins configure. The order of Identifiers is their priority: lookups
-// prefer the first, and a profile's id comes from its highest-priority identifier.
+// Settings are what admins configure, and what the configuration file sets as their first
+// version: one set of types for the file (yaml), the API and the store (json), and the domain.
+// The order of Identifiers is their priority: lookups prefer the first, and a profile's id
+// comes from its highest-priority identifier.
 type Settings struct {
-	Identifiers  []Identifier `json:"identifiers"`
-	Traits       []Trait      `json:"traits"`
-	Header       Header       `json:"customerHeader"`
-	Search       Search       `json:"profileSearch"`
-	Components   Components   `json:"components"`
-	Unidentified Unidentified `json:"unidentifiedProfiles"`
+	Identifiers  []IdentifierSetting `json:"identifiers" yaml:"identifiers"`
+	Traits       []TraitSetting      `json:"traits" yaml:"traits"`
+	Header       Header              `json:"customerHeader" yaml:"header"`
+	Search       Search              `json:"profileSearch" yaml:"search"`
+	Components   Components          `json:"components" yaml:"components"`
+	Unidentified Unidentified        `json:"unidentifiedProfiles" yaml:"unidentified_profiles"`
 }
 
-// Identifier is the setting of one identifier key. Keys and their normalization are declared in
-// the configuration, beside the source columns that hold them; settings order, name and hide them.
-type Identifier struct {
-	Key         string `json:"key"`
-	DisplayName string `json:"displayName"`
-	// Searchable is whether agents may search by this identifier.
-	Searchable bool `json:"searchable"`
-	// Normalization is filled in from the configuration; it is not stored.
-	Normalization profile.Normalization `json:"-"`
+// Default returns the settings of a deployment that configures none: the header shows
+// first_name + last_name, "Customer since" and profile_image_url, agents may search by every
+// searchable identifier, unidentified profiles are shown and badged "New Contact".
+func Default() Settings {
+	return Settings{
+		Header: Header{
+			NameTraits:     []string{"first_name", "last_name"},
+			SecondaryTrait: "customer_since",
+			SecondaryLabel: "Customer since",
+			AvatarTrait:    "profile_image_url",
+		},
+		Search:       Search{AllIdentifiers: true},
+		Unidentified: Unidentified{ShowToAgents: true, BadgeLabel: "New Contact"},
+	}
 }
 
-// Trait is the setting of one trait key.
-type Trait struct {
-	Key         string `json:"key"`
-	DisplayName string `json:"displayName"`
+// IdentifierSetting is the setting of one identifier key. Keys and their normalization are
+// declared in the configuration, beside the source columns that hold them; settings order,
+// name and hide them.
+type IdentifierSetting struct {
+	Key string `json:"key" yaml:"key"`
+	// Normalization is declared in the configuration for a custom key (phone, email, lower,
+	// none); built-in keys have their own. It is filled in for every key and never stored.
+	Normalization profile.Normalization `json:"-" yaml:"normalization"`
+	DisplayName   string                `json:"displayName" yaml:"display_name"`
+	// Searchable is whether agents may search by this identifier; not set means yes (the
+	// stored settings always set it).
+	Searchable *bool `json:"searchable" yaml:"searchable"`
+}
+
+// AgentSearchable reports whether agents may search by the identifier.
+func (id IdentifierSetting) AgentSearchable() bool { return id.Searchable == nil || *id.Searchable }
+
+// TraitSetting is the setting of one trait key.
+type TraitSetting struct {
+	Key         string `json:"key" yaml:"key"`
+	DisplayName string `json:"displayName" yaml:"label"`
+	// Sources, set in the configuration only, overrides the source order for this trait's
+	// value; it is not stored.
+	Sources []string `json:"-" yaml:"sources"`
 }
 
 // Suggested reports whether t is one of the suggested traits, whose display names are fixed.
-func (t Trait) Suggested() bool {
+func (t TraitSetting) Suggested() bool {
 	_, ok := SuggestedTraits[t.Key]
 	return ok
 }
@@ -49,28 +76,29 @@ var SuggestedTraits = map[string]string{"name": "Name", "phone": "Phone", "email
 // Header says which traits make the customer header.
 type Header struct {
 	// NameTraits are joined with one space to make the name.
-	NameTraits []string `json:"nameTraits"`
+	NameTraits []string `json:"nameTraits" yaml:"name_traits"`
 	// SecondaryTrait is shown under the name; none when empty.
-	SecondaryTrait string `json:"secondaryTrait"`
+	SecondaryTrait string `json:"secondaryTrait" yaml:"secondary_trait"`
 	// SecondaryLabel is shown before it; the trait's display name when empty.
-	SecondaryLabel string `json:"secondaryLabel"`
+	SecondaryLabel string `json:"secondaryLabel" yaml:"secondary_label"`
 	// AvatarTrait holds the avatar's URL; none when empty.
-	AvatarTrait string `json:"avatarTrait"`
+	AvatarTrait string `json:"avatarTrait" yaml:"avatar_trait"`
 }
 
 // Search says which identifiers agents may search profiles by.
 type Search struct {
-	// AllIdentifiers allows every searchable identifier.
-	AllIdentifiers bool `json:"allIdentifiers"`
+	// AllIdentifiers allows every searchable identifier. The configuration file does not set
+	// it: there, listing no identifiers means all.
+	AllIdentifiers bool `json:"allIdentifiers" yaml:"-"`
 	// Identifiers are the allowed keys, in priority order; with AllIdentifiers, every
 	// searchable identifier (kept so by canonical).
-	Identifiers []string `json:"identifiers"`
+	Identifiers []string `json:"identifiers" yaml:"identifiers"`
 }
 
 // Components say which agent desktop components are on.
 type Components struct {
-	CustomerDetails bool `json:"customerDetails"`
-	CustomerHistory bool `json:"customerHistory"`
+	CustomerDetails bool `json:"customerDetails" yaml:"customer_details"`
+	CustomerHistory bool `json:"customerHistory" yaml:"customer_history"`
 }
 
 // CustomerHeaderAndSearch is on exactly when customer details or customer history is: both
@@ -81,9 +109,9 @@ func (c Components) CustomerHeaderAndSearch() bool { return c.CustomerDetails ||
 type Unidentified struct {
 	// ShowToAgents lists unidentified profiles in search results; the header shows the badge
 	// for a new contact either way.
-	ShowToAgents bool `json:"showToAgents"`
+	ShowToAgents bool `json:"showToAgents" yaml:"show_to_agents"`
 	// BadgeLabel badges an unidentified profile's header.
-	BadgeLabel string `json:"badgeLabel"`
+	BadgeLabel string `json:"badgeLabel" yaml:"badge_label"`
 }
 
 // Versioned are settings as stored: each change makes a new version.
@@ -134,16 +162,18 @@ func (s *Settings) AgentsMaySearchBy(key string) bool {
 // follows the configuration: identifiers it no longer declares are dropped, and ones it newly
 // declares are added last, searchable.
 func (s *Settings) canonical(norm *profile.Normalizer) {
-	s.Identifiers = slices.DeleteFunc(s.Identifiers, func(id Identifier) bool {
+	s.Identifiers = slices.DeleteFunc(s.Identifiers, func(id IdentifierSetting) bool {
 		_, ok := norm.Normalization(id.Key)
 		return !ok
 	})
 	for _, key := range norm.Keys() {
-		if !slices.ContainsFunc(s.Identifiers, func(id Identifier) bool { return id.Key == key }) {
-			s.Identifiers = append(s.Identifiers, Identifier{Key: key, Searchable: true})
+		if !slices.ContainsFunc(s.Identifiers, func(id IdentifierSetting) bool { return id.Key == key }) {
+			s.Identifiers = append(s.Identifiers, IdentifierSetting{Key: key})
 		}
 	}
 	for i, id := range s.Identifiers {
+		searchable := id.AgentSearchable()
+		s.Identifiers[i].Searchable = &searchable
 		s.Identifiers[i].Normalization, _ = norm.Normalization(id.Key)
 		if id.DisplayName == "" {
 			s.Identifiers[i].DisplayName = id.Key
@@ -159,7 +189,7 @@ func (s *Settings) canonical(norm *profile.Normalizer) {
 	chosen := s.Search.Identifiers
 	s.Search.Identifiers = []string{}
 	for _, id := range s.Identifiers {
-		if id.Searchable && (s.Search.AllIdentifiers || slices.Contains(chosen, id.Key)) {
+		if id.AgentSearchable() && (s.Search.AllIdentifiers || slices.Contains(chosen, id.Key)) {
 			s.Search.Identifiers = append(s.Search.Identifiers, id.Key)
 		}
 	}
@@ -191,7 +221,7 @@ func (s *Settings) CheckComponent() error {
 // CheckAgentSearch answers FORBIDDEN when agents may not search by key. A key that is not
 // configured passes: the lookup reports it as unknown.
 func (s *Settings) CheckAgentSearch(key string) error {
-	configured := slices.ContainsFunc(s.Identifiers, func(id Identifier) bool { return id.Key == key })
+	configured := slices.ContainsFunc(s.Identifiers, func(id IdentifierSetting) bool { return id.Key == key })
 	if !configured || s.AgentsMaySearchBy(key) {
 		return nil
 	}

@@ -149,7 +149,7 @@ func (v *validator) search(s *Settings) {
 	if s.Search.AllIdentifiers {
 		return
 	}
-	ids := map[string]Identifier{}
+	ids := map[string]IdentifierSetting{}
 	for _, id := range s.Identifiers {
 		ids[id.Key] = id
 	}
@@ -160,7 +160,7 @@ func (v *validator) search(s *Settings) {
 		switch {
 		case !ok:
 			v.add(ErrNotConfigured, "identifier %q is not configured; "+configureFirst, []any{errcode.Truncate(key, 64)}, "profileSearch", "identifiers", at)
-		case !id.Searchable:
+		case !id.AgentSearchable():
 			v.add(ErrNotSearchable, "identifier %q is hidden from agents; make it searchable first", []any{key}, "profileSearch", "identifiers", at)
 		case seen[key]:
 			v.add(ErrDuplicate, "identifier %q is listed twice", []any{key}, "profileSearch", "identifiers", at)

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
 )
 
@@ -21,11 +20,11 @@ func testNormalizer(t testing.TB) *profile.Normalizer {
 // valid returns settings that pass validation.
 func valid() *Settings {
 	return &Settings{
-		Identifiers: []Identifier{
-			{Key: "user_id", Searchable: true}, {Key: "email", Searchable: true}, {Key: "phonenumber", Searchable: true},
-			{Key: "crm_id", DisplayName: "CRM id"}, {Key: "anonymous_id", Searchable: true},
+		Identifiers: []IdentifierSetting{
+			{Key: "user_id"}, {Key: "email"}, {Key: "phonenumber"},
+			{Key: "crm_id", DisplayName: "CRM id", Searchable: new(false)}, {Key: "anonymous_id"},
 		},
-		Traits:       []Trait{{Key: "first_name"}, {Key: "last_name"}, {Key: "customer_since", DisplayName: "Customer since"}, {Key: "name"}},
+		Traits:       []TraitSetting{{Key: "first_name"}, {Key: "last_name"}, {Key: "customer_since", DisplayName: "Customer since"}, {Key: "name"}},
 		Header:       Header{NameTraits: []string{"first_name", "last_name"}, SecondaryTrait: "customer_since"},
 		Search:       Search{AllIdentifiers: true},
 		Components:   Components{CustomerDetails: true},
@@ -43,13 +42,13 @@ func TestValidate(t *testing.T) {
 		{"OK", func(*Settings) {}, "", ""},
 		{"OKSubsetOfSearchable", func(s *Settings) { s.Search = Search{Identifiers: []string{"email", "phonenumber"}} }, "", ""},
 		{"OKSuggestedTraitWithItsName", func(s *Settings) { s.Traits[3].DisplayName = "Name" }, "", ""},
-		{"ErrIdentifierNotDeclared", func(s *Settings) { s.Identifiers = append(s.Identifiers, Identifier{Key: "zendesk_id"}) }, "identifiers.5.key", ErrNotConfigured},
-		{"ErrIdentifierTwice", func(s *Settings) { s.Identifiers = append(s.Identifiers, Identifier{Key: "email"}) }, "identifiers.5.key", ErrDuplicate},
+		{"ErrIdentifierNotDeclared", func(s *Settings) { s.Identifiers = append(s.Identifiers, IdentifierSetting{Key: "zendesk_id"}) }, "identifiers.5.key", ErrNotConfigured},
+		{"ErrIdentifierTwice", func(s *Settings) { s.Identifiers = append(s.Identifiers, IdentifierSetting{Key: "email"}) }, "identifiers.5.key", ErrDuplicate},
 		{"ErrIdentifierMissing", func(s *Settings) { s.Identifiers = s.Identifiers[1:] }, "identifiers", ErrMissing},
 		{"ErrDisplayNameTooLong", func(s *Settings) { s.Identifiers[0].DisplayName = strings.Repeat("x", 65) }, "identifiers.0.displayName", ErrInvalid},
 		{"ErrDisplayNameControl", func(s *Settings) { s.Traits[0].DisplayName = "First\nname" }, "traits.0.displayName", ErrInvalid},
-		{"ErrTraitKey", func(s *Settings) { s.Traits = append(s.Traits, Trait{Key: "Plan Name"}) }, "traits.4.key", ErrInvalid},
-		{"ErrTraitTwice", func(s *Settings) { s.Traits = append(s.Traits, Trait{Key: "last_name"}) }, "traits.4.key", ErrDuplicate},
+		{"ErrTraitKey", func(s *Settings) { s.Traits = append(s.Traits, TraitSetting{Key: "Plan Name"}) }, "traits.4.key", ErrInvalid},
+		{"ErrTraitTwice", func(s *Settings) { s.Traits = append(s.Traits, TraitSetting{Key: "last_name"}) }, "traits.4.key", ErrDuplicate},
 		{"ErrSuggestedTraitRenamed", func(s *Settings) { s.Traits[3].DisplayName = "Full name" }, "traits.3.displayName", ErrFixed},
 		{"ErrNameTraitNotConfigured", func(s *Settings) { s.Header.NameTraits = []string{"nickname"} }, "customerHeader.nameTraits.0", ErrNotConfigured},
 		{"ErrNoNameTraits", func(s *Settings) { s.Header.NameTraits = nil }, "customerHeader.nameTraits", ErrInvalid},
@@ -94,7 +93,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 func TestCanonical(t *testing.T) {
 	s := valid()
 	s.Identifiers = s.Identifiers[:4] // anonymous_id newly declared by the configuration
-	s.Identifiers = append(s.Identifiers, Identifier{Key: "gone_id", Searchable: true})
+	s.Identifiers = append(s.Identifiers, IdentifierSetting{Key: "gone_id"})
 	s.Search = Search{Identifiers: []string{"phonenumber", "email", "gone_id"}}
 	s.Traits[3].DisplayName = ""
 	s.canonical(testNormalizer(t))
@@ -115,41 +114,5 @@ func TestCanonical(t *testing.T) {
 	s.canonical(testNormalizer(t))
 	if got := s.Search.Identifiers; !slices.Equal(got, []string{"user_id", "email", "phonenumber", "anonymous_id"}) {
 		t.Errorf("all identifiers stand for %v: want every searchable one", got)
-	}
-}
-
-func TestFlexVersionGate(t *testing.T) {
-	for _, tc := range []struct {
-		version  string
-		readOnly bool
-	}{
-		{"2.7.3", true},
-		{"2.7.99", true},
-		{"1.34.0", true},
-		{"2.8.0-rc.1", true}, // a pre-release comes before its release
-		{"2.8.0", false},
-		{"v2.8.0", false},
-		{"2.8.0+build.7", false}, // build metadata is ignored
-		{"2.8.1", false},
-		{"2.10.0", false}, // compared as versions, not text
-		{"3.0.0", false},
-		{"2.8", false},
-	} {
-		v, err := ParseFlexVersion(tc.version)
-		if err != nil {
-			t.Errorf("%s: %v", tc.version, err)
-			continue
-		}
-		if got := headerAndSearchReadOnly(v); got != tc.readOnly {
-			t.Errorf("%s: read-only %v, want %v", tc.version, got, tc.readOnly)
-		}
-	}
-	if headerAndSearchReadOnly(nil) {
-		t.Error("a client that is not Flex UI is gated")
-	}
-	for _, bad := range []string{"banana", "2.x.1", "", "2.8.0.1", strings.Repeat("1", 80)} {
-		if _, err := ParseFlexVersion(bad); errcode.Of(err) != errcode.BadUserInput {
-			t.Errorf("%q: error %v, want BAD_USER_INPUT", bad, err)
-		}
 	}
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/profilegate/profilegate/errcode"
-	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/sources"
 )
 
-var _ loaders.Observer = (*Metrics)(nil)
+var _ sources.Observer = (*Metrics)(nil)
 
 // Metrics are the gateway's Prometheus metrics, on a registry of their own.
 type Metrics struct {

@@ -1,4 +1,4 @@
-package main
+package gateway_test
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/internal/gateway"
+	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
 
 // callers of a gateway with auth on: one API key per role.
@@ -69,10 +71,10 @@ type settingsJSON struct {
 	}
 }
 
-func (g *gateway) settings(h http.Header) settingsJSON {
-	g.t.Helper()
+func readSettings(g *gatewaytest.Env, h http.Header) settingsJSON {
+	g.T().Helper()
 	var out struct{ Settings settingsJSON }
-	g.postWith(h, settingsQuery, nil).decode(g.t, &out)
+	g.PostWith(h, settingsQuery, nil).Decode(g.T(), &out)
 	return out.Settings
 }
 
@@ -94,23 +96,23 @@ type updateJSON struct {
 }
 
 // update changes the settings from the version read now, failing on any error.
-func (g *gateway) update(h http.Header, input map[string]any) int {
-	g.t.Helper()
+func updateSettings(g *gatewaytest.Env, h http.Header, input map[string]any) int {
+	g.T().Helper()
 	if _, ok := input["expectedVersion"]; !ok {
-		input["expectedVersion"] = g.settings(h).Version
+		input["expectedVersion"] = readSettings(g, h).Version
 	}
 	var out updateJSON
-	g.postWith(h, updateMutation, map[string]any{"input": input}).decode(g.t, &out)
+	g.PostWith(h, updateMutation, map[string]any{"input": input}).Decode(g.T(), &out)
 	if len(out.UpdateSettings.UserErrors) > 0 {
-		g.t.Fatalf("update refused: %+v", out.UpdateSettings.UserErrors)
+		g.T().Fatalf("update refused: %+v", out.UpdateSettings.UserErrors)
 	}
 	return out.UpdateSettings.Settings.Version
 }
 
 func TestAccessByRole(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
 	who := withKeys(cfg)
-	g := startGateway(t, cfg)
+	g := gatewaytest.Start(t, cfg)
 	ops := []struct {
 		name, query string
 		admin       bool
@@ -136,28 +138,28 @@ func TestAccessByRole(t *testing.T) {
 				{"agent", who.agent, http.StatusOK, map[bool]string{false: "", true: "FORBIDDEN"}[op.admin]},
 				{"admin", who.admin, http.StatusOK, ""},
 			} {
-				r := g.postWith(c.h, op.query, nil)
-				if r.status != c.status || !slices.Equal(r.codes(), slices.DeleteFunc([]string{c.code}, func(s string) bool { return s == "" })) {
-					t.Errorf("%s: status %d, codes %v; want %d %q\n%s", c.caller, r.status, r.codes(), c.status, c.code, r.raw)
+				r := g.PostWith(c.h, op.query, nil)
+				if r.Status != c.status || !slices.Equal(r.Codes(), slices.DeleteFunc([]string{c.code}, func(s string) bool { return s == "" })) {
+					t.Errorf("%s: status %d, codes %v; want %d %q\n%s", c.caller, r.Status, r.Codes(), c.status, c.code, r.Raw)
 				}
 			}
 		})
 	}
-	r := g.postWith(nil, ops[0].query, nil)
+	r := g.PostWith(nil, ops[0].query, nil)
 	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "Authorization: Bearer") {
-		t.Errorf("401 does not say how to authenticate: %s", r.raw)
+		t.Errorf("401 does not say how to authenticate: %s", r.Raw)
 	}
-	if h := g.settings(who.admin); h.Version != 1 {
+	if h := readSettings(g, who.admin); h.Version != 1 {
 		t.Errorf("a refused update changed the settings: version %d", h.Version)
 	}
 }
 
 func TestFlexUIVersionGate(t *testing.T) {
-	g := startGateway(t, demoConfig(t, "sqlite"))
-	change := func(version string, header map[string]any) *gqlResponse {
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	change := func(version string, header map[string]any) *gatewaytest.Response {
 		h := http.Header{"X-Flex-Ui-Version": {version}}
-		input := map[string]any{"expectedVersion": g.settings(nil).Version, "customerHeader": header}
-		return g.postWith(h, updateMutation, map[string]any{"input": input})
+		input := map[string]any{"expectedVersion": readSettings(g, nil).Version, "customerHeader": header}
+		return g.PostWith(h, updateMutation, map[string]any{"input": input})
 	}
 	firstOnly := map[string]any{"nameTraits": []string{"first_name"}, "secondaryTrait": "customer_since", "avatarTrait": "profile_image_url"}
 	for _, tc := range []struct {
@@ -167,8 +169,8 @@ func TestFlexUIVersionGate(t *testing.T) {
 		{"2.7.3", false}, {"2.7.99", false}, {"2.8.0-beta.2", false}, {"2.8.0", true}, {"2.10.1", true},
 	} {
 		t.Run(tc.version, func(t *testing.T) {
-			before := g.settings(nil)
-			if s := g.settings(http.Header{"X-Flex-Ui-Version": {tc.version}}); s.HeaderAndSearchEditable != tc.editable || s.Version != before.Version {
+			before := readSettings(g, nil)
+			if s := readSettings(g, http.Header{"X-Flex-Ui-Version": {tc.version}}); s.HeaderAndSearchEditable != tc.editable || s.Version != before.Version {
 				t.Fatalf("read by %s: editable %v, version %d", tc.version, s.HeaderAndSearchEditable, s.Version)
 			}
 			names := []string{"first_name"}
@@ -177,15 +179,15 @@ func TestFlexUIVersionGate(t *testing.T) {
 			}
 			firstOnly["nameTraits"] = names
 			r := change(tc.version, firstOnly)
-			after := g.settings(nil)
+			after := readSettings(g, nil)
 			if tc.editable {
 				if len(r.Errors) > 0 || after.Version != before.Version+1 || !slices.Equal(after.CustomerHeader.NameTraits, names) {
-					t.Fatalf("change from %s refused: %s", tc.version, r.raw)
+					t.Fatalf("change from %s refused: %s", tc.version, r.Raw)
 				}
 				return
 			}
-			if !slices.Equal(r.codes(), []string{"SETTINGS_READ_ONLY"}) || !strings.Contains(r.Errors[0].Message, "2.8.0") {
-				t.Fatalf("change from %s: %s; want SETTINGS_READ_ONLY naming 2.8.0", tc.version, r.raw)
+			if !slices.Equal(r.Codes(), []string{"SETTINGS_READ_ONLY"}) || !strings.Contains(r.Errors[0].Message, "2.8.0") {
+				t.Fatalf("change from %s: %s; want SETTINGS_READ_ONLY naming 2.8.0", tc.version, r.Raw)
 			}
 			if after.Version != before.Version {
 				t.Fatal("a read-only change was saved")
@@ -194,25 +196,25 @@ func TestFlexUIVersionGate(t *testing.T) {
 	}
 	t.Run("OldClientChangesOtherSettings", func(t *testing.T) {
 		h := http.Header{"X-Flex-Ui-Version": {"2.7.3"}}
-		g.update(h, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "First call"}})
+		updateSettings(g, h, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "First call"}})
 	})
 	t.Run("Malformed", func(t *testing.T) {
-		r := g.postWith(http.Header{"X-Flex-Ui-Version": {"two point eight"}}, `{ settings { version } }`, nil)
-		if r.status != http.StatusBadRequest || !slices.Equal(r.codes(), []string{"BAD_USER_INPUT"}) || !strings.Contains(r.Errors[0].Message, "X-Flex-UI-Version") {
-			t.Fatalf("malformed version: %d %s", r.status, r.raw)
+		r := g.PostWith(http.Header{"X-Flex-Ui-Version": {"two point eight"}}, `{ settings { version } }`, nil)
+		if r.Status != http.StatusBadRequest || !slices.Equal(r.Codes(), []string{"BAD_USER_INPUT"}) || !strings.Contains(r.Errors[0].Message, "X-Flex-UI-Version") {
+			t.Fatalf("malformed version: %d %s", r.Status, r.Raw)
 		}
 	})
 }
 
 func TestSettingsValidationOverHTTP(t *testing.T) {
-	g := startGateway(t, demoConfig(t, "sqlite"))
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
 	var out updateJSON
-	g.post(updateMutation, map[string]any{"input": map[string]any{
+	g.Post(updateMutation, map[string]any{"input": map[string]any{
 		"expectedVersion": 1,
 		"traits":          []map[string]any{{"key": "first_name"}, {"key": "email", "displayName": "E-mail"}},
 		"customerHeader":  map[string]any{"nameTraits": []string{"first_name", "nickname"}, "avatarTrait": "profile_image_url"},
 		"profileSearch":   map[string]any{"allIdentifiers": false, "identifiers": []string{"fax"}},
-	}}).decode(t, &out)
+	}}).Decode(t, &out)
 	var got []string
 	for _, e := range out.UpdateSettings.UserErrors {
 		got = append(got, strings.Join(e.Field, ".")+" "+e.Code)
@@ -226,27 +228,27 @@ func TestSettingsValidationOverHTTP(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("user errors %v, want %v", got, want)
 	}
-	if out.UpdateSettings.Settings.Version != 1 || g.settings(nil).CustomerHeader.AvatarTrait != "profile_image_url" {
+	if out.UpdateSettings.Settings.Version != 1 || readSettings(g, nil).CustomerHeader.AvatarTrait != "profile_image_url" {
 		t.Fatal("an invalid change was applied")
 	}
 }
 
 func TestConcurrentSettingsWriters(t *testing.T) {
-	for _, backend := range backends {
+	for _, backend := range gatewaytest.Backends {
 		t.Run(backend, func(t *testing.T) {
-			g := startGateway(t, demoConfig(t, backend))
+			g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, backend))
 			const writers = 8
 			var wg sync.WaitGroup
 			codes := make([]string, writers)
 			for i := range writers {
 				wg.Go(func() {
 					body := fmt.Sprintf(`{"query":"mutation { updateSettings(input: {expectedVersion: 1, unidentifiedProfiles: {showToAgents: true, badgeLabel: \"Writer %d\"}}) { settings { version } } }"}`, i)
-					r, err := g.try([]byte(body))
+					r, err := g.Try([]byte(body))
 					if err != nil {
 						codes[i] = err.Error()
 						return
 					}
-					codes[i] = strings.Join(r.codes(), ",")
+					codes[i] = strings.Join(r.Codes(), ",")
 				})
 			}
 			wg.Wait()
@@ -256,7 +258,7 @@ func TestConcurrentSettingsWriters(t *testing.T) {
 			if !slices.Equal(codes, want) {
 				t.Fatalf("outcomes %q; want one saved and %d CONFLICT", codes, writers-1)
 			}
-			if s := g.settings(nil); s.Version != 2 || !strings.HasPrefix(s.UnidentifiedProfiles.BadgeLabel, "Writer ") {
+			if s := readSettings(g, nil); s.Version != 2 || !strings.HasPrefix(s.UnidentifiedProfiles.BadgeLabel, "Writer ") {
 				t.Fatalf("settings after the race: %+v", s)
 			}
 		})
@@ -264,21 +266,20 @@ func TestConcurrentSettingsWriters(t *testing.T) {
 }
 
 func TestSettingsSurviveRestart(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
-	g := startGateway(t, cfg)
-	g.update(nil, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "First call"}})
-	g.srv.Close()
-	g.app.Close()
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	g := gatewaytest.Start(t, cfg)
+	updateSettings(g, nil, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "First call"}})
+	g.Stop()
 
-	again := startGateway(t, cfg)
-	if s := again.settings(nil); s.Version != 2 || s.UnidentifiedProfiles.BadgeLabel != "First call" || s.UpdatedBy != "anonymous" {
+	again := gatewaytest.Start(t, cfg)
+	if s := readSettings(again, nil); s.Version != 2 || s.UnidentifiedProfiles.BadgeLabel != "First call" || s.UpdatedBy != "anonymous" {
 		t.Fatalf("after restart: %+v", s)
 	}
-	if h := again.header("phonenumber", "+1 212 555 0147"); h.Badge == nil || *h.Badge != "First call" {
+	if h := again.Header("phonenumber", "+1 212 555 0147"); h.Badge == nil || *h.Badge != "First call" {
 		t.Fatalf("header badge %v; want the stored label", h.Badge)
 	}
 	var out struct{ SettingsHistory []struct{ Version int } }
-	again.post(`{ settingsHistory { version } }`, nil).decode(t, &out)
+	again.Post(`{ settingsHistory { version } }`, nil).Decode(t, &out)
 	if len(out.SettingsHistory) != 2 {
 		t.Fatalf("history after restart %+v", out)
 	}
@@ -287,105 +288,105 @@ func TestSettingsSurviveRestart(t *testing.T) {
 // TestReplicasShareSettings runs two gateways on one PostgreSQL: a change made through one is
 // answered by the other within its refresh interval, without a restart.
 func TestReplicasShareSettings(t *testing.T) {
-	cfg := demoConfig(t, "postgres")
+	cfg := gatewaytest.DemoConfig(t, "postgres")
 	cfg.SettingsRefresh = 100 * time.Millisecond
-	a := startGateway(t, cfg)
-	b := startGatewayWith(t, cfg, false)
-	if b.settings(nil).Version != 1 {
+	a := gatewaytest.Start(t, cfg)
+	b := gatewaytest.Start(t, cfg, gatewaytest.NoSeed())
+	if readSettings(b, nil).Version != 1 {
 		t.Fatal("replicas disagree at start")
 	}
-	a.update(nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": false}})
+	updateSettings(a, nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": false}})
 	deadline := time.Now().Add(5 * time.Second)
-	for b.settings(nil).Version != 2 {
+	for readSettings(b, nil).Version != 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("replica b did not see the change within 5s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	r := b.post(`{ customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name } }`, nil)
-	if !slices.Equal(r.codes(), []string{"COMPONENT_DISABLED"}) {
-		t.Fatalf("replica b still answers the header: %s", r.raw)
+	r := b.Post(`{ customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name } }`, nil)
+	if !slices.Equal(r.Codes(), []string{"COMPONENT_DISABLED"}) {
+		t.Fatalf("replica b still answers the header: %s", r.Raw)
 	}
 }
 
 func TestComponentDisabled(t *testing.T) {
-	g := startGateway(t, demoConfig(t, "sqlite"))
-	g.update(nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": false}})
-	if s := g.settings(nil); s.Components.CustomerHeaderAndSearch {
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	updateSettings(g, nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": false}})
+	if s := readSettings(g, nil); s.Components.CustomerHeaderAndSearch {
 		t.Fatal("header and search still on with both components off")
 	}
 	for _, q := range []string{
 		`{ customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name } }`,
 		`{ searchProfiles(identifier: {key: "email", value: "ada.lovelace@example.com"}) { totalCount } }`,
 	} {
-		r := g.post(q, nil)
-		if !slices.Equal(r.codes(), []string{"COMPONENT_DISABLED"}) || !strings.Contains(r.Errors[0].Message, "customer history") {
-			t.Errorf("%s: %s; want COMPONENT_DISABLED saying how to turn it on", q, r.raw)
+		r := g.Post(q, nil)
+		if !slices.Equal(r.Codes(), []string{"COMPONENT_DISABLED"}) || !strings.Contains(r.Errors[0].Message, "customer history") {
+			t.Errorf("%s: %s; want COMPONENT_DISABLED saying how to turn it on", q, r.Raw)
 		}
 	}
 	var n int
-	dbOf(t, g.cfg.StoreDatabase()).Get(&n, `SELECT COUNT(*) FROM unidentified_contacts`)
+	g.DB(g.Config.StoreDatabase()).Get(&n, `SELECT COUNT(*) FROM unidentified_contacts`)
 	if n != 0 {
 		t.Fatal("a disabled header recorded a contact")
 	}
-	g.update(nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": true}})
-	if h := g.header("email", "ada.lovelace@example.com"); h.Name != "Ada Lovelace" {
+	updateSettings(g, nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": true}})
+	if h := g.Header("email", "ada.lovelace@example.com"); h.Name != "Ada Lovelace" {
 		t.Fatalf("header with customer history on: %+v", h)
 	}
 }
 
 func TestSearchByHiddenIdentifier(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
 	who := withKeys(cfg)
-	g := startGateway(t, cfg)
+	g := gatewaytest.Start(t, cfg)
 	ids := []map[string]any{
 		{"key": "user_id", "searchable": true}, {"key": "email", "searchable": false, "displayName": "Email"},
 		{"key": "phonenumber", "searchable": true}, {"key": "anonymous_id", "searchable": true},
 	}
-	g.update(who.admin, map[string]any{"identifiers": ids})
+	updateSettings(g, who.admin, map[string]any{"identifiers": ids})
 	search := `query($key: String!) { searchProfiles(identifier: {key: $key, value: "ada.lovelace@example.com"}) { totalCount } }`
-	r := g.postWith(who.agent, search, map[string]any{"key": "email"})
-	if !slices.Equal(r.codes(), []string{"FORBIDDEN"}) || !strings.Contains(r.Errors[0].Message, "phonenumber") {
-		t.Fatalf("agent searching by a hidden identifier: %s; want FORBIDDEN listing the allowed keys", r.raw)
+	r := g.PostWith(who.agent, search, map[string]any{"key": "email"})
+	if !slices.Equal(r.Codes(), []string{"FORBIDDEN"}) || !strings.Contains(r.Errors[0].Message, "phonenumber") {
+		t.Fatalf("agent searching by a hidden identifier: %s; want FORBIDDEN listing the allowed keys", r.Raw)
 	}
-	if r := g.postWith(who.admin, search, map[string]any{"key": "email"}); len(r.Errors) > 0 {
-		t.Fatalf("admin searching by a hidden identifier: %s", r.raw)
+	if r := g.PostWith(who.admin, search, map[string]any{"key": "email"}); len(r.Errors) > 0 {
+		t.Fatalf("admin searching by a hidden identifier: %s", r.Raw)
 	}
-	if r := g.postWith(who.agent, search, map[string]any{"key": "fax"}); !slices.Equal(r.codes(), []string{"UNKNOWN_IDENTIFIER"}) {
-		t.Fatalf("unknown key: %s", r.raw)
+	if r := g.PostWith(who.agent, search, map[string]any{"key": "fax"}); !slices.Equal(r.Codes(), []string{"UNKNOWN_IDENTIFIER"}) {
+		t.Fatalf("unknown key: %s", r.Raw)
 	}
 	var out struct{ CustomerHeader struct{ Name string } }
-	g.postWith(who.agent, `{ customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name } }`, nil).decode(t, &out)
+	g.PostWith(who.agent, `{ customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name } }`, nil).Decode(t, &out)
 	if out.CustomerHeader.Name != "Ada Lovelace" {
 		t.Fatal("hiding an identifier from search broke the header's lookup by it")
 	}
-	s := g.settings(who.agent)
+	s := readSettings(g, who.agent)
 	if !slices.Equal(s.ProfileSearch.Identifiers, []string{"user_id", "phonenumber", "anonymous_id"}) || s.Identifiers[1].DisplayName != "Email" {
 		t.Fatalf("settings after hiding email: %+v", s)
 	}
 
-	g.update(who.admin, map[string]any{"profileSearch": map[string]any{"allIdentifiers": false, "identifiers": []string{"phonenumber"}}})
-	if r := g.postWith(who.agent, search, map[string]any{"key": "user_id"}); !slices.Equal(r.codes(), []string{"FORBIDDEN"}) {
-		t.Fatalf("agent searching by an identifier left out of search: %s", r.raw)
+	updateSettings(g, who.admin, map[string]any{"profileSearch": map[string]any{"allIdentifiers": false, "identifiers": []string{"phonenumber"}}})
+	if r := g.PostWith(who.agent, search, map[string]any{"key": "user_id"}); !slices.Equal(r.Codes(), []string{"FORBIDDEN"}) {
+		t.Fatalf("agent searching by an identifier left out of search: %s", r.Raw)
 	}
 }
 
 func TestUnidentifiedHiddenFromSearch(t *testing.T) {
-	g := startGateway(t, demoConfig(t, "sqlite"))
-	g.header("phonenumber", "+1 212 555 0147") // records the new contact
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	g.Header("phonenumber", "+1 212 555 0147") // records the new contact
 	count := func() int {
 		var out struct{ SearchProfiles struct{ TotalCount int } }
-		g.post(`{ searchProfiles(identifier: {key: "phonenumber", value: "+1 212 555 0147"}) { totalCount } }`, nil).decode(t, &out)
+		g.Post(`{ searchProfiles(identifier: {key: "phonenumber", value: "+1 212 555 0147"}) { totalCount } }`, nil).Decode(t, &out)
 		return out.SearchProfiles.TotalCount
 	}
 	if count() != 1 {
 		t.Fatal("the recorded contact is not found while shown to agents")
 	}
-	g.update(nil, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": false, "badgeLabel": "New Contact"}})
+	updateSettings(g, nil, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": false, "badgeLabel": "New Contact"}})
 	if count() != 0 {
 		t.Fatal("search lists an unidentified profile while they are hidden")
 	}
-	if h := g.header("phonenumber", "+1 212 555 0147"); h.Badge == nil || *h.Badge != "New Contact" {
+	if h := g.Header("phonenumber", "+1 212 555 0147"); h.Badge == nil || *h.Badge != "New Contact" {
 		t.Fatal("the header lost the new contact badge")
 	}
 }
@@ -393,14 +394,12 @@ func TestUnidentifiedHiddenFromSearch(t *testing.T) {
 func TestAuthOffOnlyOnLoopback(t *testing.T) {
 	getenv := func(string) string { return "" }
 	for _, addr := range []string{"0.0.0.0:8080", ":8080", "10.1.2.3:8080", "[::]:8080"} {
-		opts, _ := parseOptions([]string{"--addr", addr, "--data-dir", t.TempDir()}, getenv)
-		if _, _, err := loadConfig(opts, getenv); err == nil || !strings.Contains(err.Error(), "loopback") {
+		if _, _, err := gateway.LoadConfig("", addr, t.TempDir(), getenv); err == nil || !strings.Contains(err.Error(), "loopback") {
 			t.Errorf("demo on %s with auth off: %v; want a refusal naming loopback", addr, err)
 		}
 	}
 	for _, addr := range []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080"} {
-		opts, _ := parseOptions([]string{"--addr", addr, "--data-dir", t.TempDir()}, getenv)
-		if _, _, err := loadConfig(opts, getenv); err != nil {
+		if _, _, err := gateway.LoadConfig("", addr, t.TempDir(), getenv); err != nil {
 			t.Errorf("demo on %s: %v", addr, err)
 		}
 	}
@@ -408,9 +407,9 @@ func TestAuthOffOnlyOnLoopback(t *testing.T) {
 
 func TestJWTCallers(t *testing.T) {
 	const secret = "a-shared-secret-of-at-least-32-bytes!"
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
 	cfg.Auth = auth.Config{JWT: &auth.JWT{HS256Secret: secret, Issuer: "https://idp.test/", Audience: "profilegate"}}
-	g := startGateway(t, cfg)
+	g := gatewaytest.Start(t, cfg)
 	token := func(sub string, role any) http.Header {
 		claims := jwt.MapClaims{"iss": "https://idp.test/", "aud": "profilegate", "sub": sub, "exp": time.Now().Add(time.Hour).Unix()}
 		if role != nil {
@@ -422,17 +421,17 @@ func TestJWTCallers(t *testing.T) {
 		}
 		return bearer(s)
 	}
-	g.update(token("alice", "admin"), map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "Hello"}})
-	if s := g.settings(token("bob", []string{"agent"})); s.UpdatedBy != "jwt:alice" {
+	updateSettings(g, token("alice", "admin"), map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "Hello"}})
+	if s := readSettings(g, token("bob", []string{"agent"})); s.UpdatedBy != "jwt:alice" {
 		t.Fatalf("updatedBy %q, want jwt:alice", s.UpdatedBy)
 	}
-	if r := g.postWith(token("carol", nil), `{ settings { version } }`, nil); !slices.Equal(r.codes(), []string{"FORBIDDEN"}) {
-		t.Fatalf("token without a role: %s", r.raw)
+	if r := g.PostWith(token("carol", nil), `{ settings { version } }`, nil); !slices.Equal(r.Codes(), []string{"FORBIDDEN"}) {
+		t.Fatalf("token without a role: %s", r.Raw)
 	}
 	expired := jwt.MapClaims{"iss": "https://idp.test/", "aud": "profilegate", "sub": "dave", "role": "admin", "exp": time.Now().Add(-time.Hour).Unix()}
 	s, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, expired).SignedString([]byte(secret))
-	if r := g.postWith(bearer(s), `{ settings { version } }`, nil); r.status != http.StatusUnauthorized || !strings.Contains(r.Errors[0].Message, "expired") {
-		t.Fatalf("expired token: %d %s", r.status, r.raw)
+	if r := g.PostWith(bearer(s), `{ settings { version } }`, nil); r.Status != http.StatusUnauthorized || !strings.Contains(r.Errors[0].Message, "expired") {
+		t.Fatalf("expired token: %d %s", r.Status, r.Raw)
 	}
 }
 
@@ -440,12 +439,12 @@ func TestJWTCallers(t *testing.T) {
 // without credentials and may send the Authorization and X-Flex-UI-Version headers; other
 // origins get no CORS headers.
 func TestCORS(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
 	who := withKeys(cfg)
 	cfg.CORSOrigins = []string{"https://flex.twilio.com"}
-	g := startGateway(t, cfg)
+	g := gatewaytest.Start(t, cfg)
 	preflight := func(origin string) *http.Response {
-		req, _ := http.NewRequest(http.MethodOptions, g.srv.URL+"/query", nil)
+		req, _ := http.NewRequest(http.MethodOptions, g.URL+"/query", nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, x-flex-ui-version")
@@ -467,15 +466,15 @@ func TestCORS(t *testing.T) {
 	h := who.agent.Clone()
 	h.Set("Origin", "https://flex.twilio.com")
 	body, _ := json.Marshal(map[string]any{"query": `{ settings { version } }`})
-	req, _ := http.NewRequest(http.MethodPost, g.srv.URL+"/query", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, g.URL+"/query", bytes.NewReader(body))
 	req.Header = h
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := readResponse(t, res)
+	r := gatewaytest.MustRead(t, res)
 	if res.Header.Get("Access-Control-Allow-Origin") != "https://flex.twilio.com" || len(r.Errors) > 0 {
-		t.Fatalf("request from Flex: %v %s", res.Header, r.raw)
+		t.Fatalf("request from Flex: %v %s", res.Header, r.Raw)
 	}
 }

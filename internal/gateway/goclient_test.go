@@ -1,4 +1,4 @@
-package main
+package gateway_test
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 	"github.com/Khan/genqlient/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/profilegate/profilegate/examples/goclient"
+	"github.com/profilegate/profilegate/goclient"
+	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
 
 // authTransport adds credentials to every request, as a client of a gateway with auth on does.
@@ -26,12 +27,12 @@ func (a authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // TestGeneratedGoClient drives the real gateway with the client genqlient generates from the
 // schema and the sample operations: the contract a typed client relies on holds end to end.
 func TestGeneratedGoClient(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
 	who := withKeys(cfg)
-	g := startGateway(t, cfg)
+	g := gatewaytest.Start(t, cfg)
 	ctx := context.Background()
-	agent := graphql.NewClient(g.srv.URL+"/query", &http.Client{Transport: authTransport{who.agent}})
-	admin := graphql.NewClient(g.srv.URL+"/query", &http.Client{Transport: authTransport{who.admin}})
+	agent := graphql.NewClient(g.URL+"/query", &http.Client{Transport: authTransport{who.agent}})
+	admin := graphql.NewClient(g.URL+"/query", &http.Client{Transport: authTransport{who.admin}})
 
 	h, err := goclient.CustomerHeader(ctx, agent, goclient.IdentifierInput{Key: "phonenumber", Value: "(415) 555-0100"})
 	if err != nil {

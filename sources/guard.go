@@ -1,4 +1,8 @@
-package loaders
+// Package sources holds the profile sources as the gateway reaches them: each one guarded by
+// its timeout and circuit breaker, with a span and telemetry per lookup. The adapters that
+// reach a source's database live below it (sqlsource); the interface they implement is
+// profile.Source.
+package sources
 
 import (
 	"context"
@@ -33,19 +37,19 @@ type Observer interface {
 	BreakerState(source, state string)
 }
 
-// Source is a profile source as the loaders reach it: with its timeout and circuit breaker.
-type Source struct {
-	profile.Source
-	Timeout  time.Duration
+// Guarded is a profile source behind its timeout and circuit breaker.
+type Guarded struct {
+	src      profile.Source
+	timeout  time.Duration
 	breaker  *gobreaker.CircuitBreaker[[]profile.Record]
 	openFor  time.Duration
 	observer Observer
 }
 
-// NewSource guards src with a timeout and, unless b.Failures is 0, a circuit breaker; obs
-// (nil for none) observes its lookups.
-func NewSource(src profile.Source, timeout time.Duration, b Breaker, obs Observer) Source {
-	s := Source{Source: src, Timeout: timeout, openFor: b.OpenFor, observer: obs}
+// Guard guards src with a timeout and, unless b.Failures is 0, a circuit breaker; obs (nil for
+// none) observes its lookups.
+func Guard(src profile.Source, timeout time.Duration, b Breaker, obs Observer) *Guarded {
+	s := &Guarded{src: src, timeout: timeout, openFor: b.OpenFor, observer: obs}
 	if obs != nil {
 		obs.BreakerState(src.Name(), gobreaker.StateClosed.String())
 	}
@@ -67,17 +71,21 @@ func NewSource(src profile.Source, timeout time.Duration, b Breaker, obs Observe
 
 // tracerName names the spans' instrumentation scope. The tracer is looked up per lookup, not
 // kept: a tracer kept from before the provider was installed would not follow a later one.
-const tracerName = "github.com/profilegate/profilegate/loaders"
+const tracerName = "github.com/profilegate/profilegate/sources"
 
-// lookup asks the source for ids within its timeout and through its breaker, in a span.
-func (s Source) lookup(ctx context.Context, ids []profile.Identifier, fetches int) ([]profile.Record, *errcode.Error) {
+// Name is the source's name.
+func (s *Guarded) Name() string { return s.src.Name() }
+
+// Lookup asks the source for ids within its timeout and through its breaker, in a span;
+// fetches is how many lookups of a request the call joins, for telemetry.
+func (s *Guarded) Lookup(ctx context.Context, ids []profile.Identifier, fetches int) ([]profile.Record, *errcode.Error) {
 	ctx, span := otel.Tracer(tracerName).Start(ctx, "lookup "+s.Name(), trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("profilegate.source", s.Name()), attribute.Int("profilegate.identifiers", len(ids)), attribute.Int("profilegate.fetches", fetches)))
 	defer span.End()
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	call := func() ([]profile.Record, error) { return s.Lookup(ctx, ids) }
+	call := func() ([]profile.Record, error) { return s.src.Lookup(ctx, ids) }
 	var recs []profile.Record
 	var err error
 	if s.breaker != nil {
@@ -98,12 +106,12 @@ func (s Source) lookup(ctx context.Context, ids []profile.Identifier, fetches in
 	return recs, perr
 }
 
-func (s Source) sourceError(err error) *errcode.Error {
+func (s *Guarded) sourceError(err error) *errcode.Error {
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		return errcode.SourceError(s.Name(), fmt.Sprintf("is failing: its circuit breaker is open after failures in a row, and it is probed again within %s", s.openFor), err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return errcode.SourceError(s.Name(), fmt.Sprintf("did not answer within %s", s.Timeout), err)
+		return errcode.SourceError(s.Name(), fmt.Sprintf("did not answer within %s", s.timeout), err)
 	}
 	return errcode.SourceError(s.Name(), "lookup failed", err)
 }

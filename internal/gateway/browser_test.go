@@ -1,4 +1,4 @@
-package main
+package gateway_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
 
 // chromium finds a Chromium to drive: $CHROME, or chromium on the PATH (Debian's package).
@@ -38,8 +40,8 @@ func chromium(t *testing.T) string {
 // the page. Every request the page makes must go to the gateway; a screenshot is kept.
 func TestGraphiQLInBrowser(t *testing.T) {
 	chrome := chromium(t)
-	g := startGateway(t, demoConfig(t, "sqlite"))
-	base, _ := url.Parse(g.srv.URL)
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	base, _ := url.Parse(g.URL)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome),
@@ -77,7 +79,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 			_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
 			return err
 		}),
-		chromedp.Navigate(g.srv.URL+"/"),
+		chromedp.Navigate(g.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`.graphiql-execute-button`)),
 		chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)),
 	)

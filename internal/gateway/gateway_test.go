@@ -1,4 +1,4 @@
-package main
+package gateway_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,16 +16,19 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/internal/gatewaytest"
 	"github.com/profilegate/profilegate/profile"
 )
 
+func TestMain(m *testing.M) { gatewaytest.Main(m) }
+
 func TestDemoAcceptance(t *testing.T) {
-	for _, backend := range backends {
+	for _, backend := range gatewaytest.Backends {
 		t.Run(backend, func(t *testing.T) {
-			g := startGateway(t, demoConfig(t, backend))
+			g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, backend))
 			var ids []string
 			for _, kv := range [][2]string{{"email", "ada.lovelace@example.com"}, {"user_id", "u-1001"}, {"phonenumber", "415-555-0100"}} {
-				h := g.header(kv[0], kv[1])
+				h := g.Header(kv[0], kv[1])
 				if h.Name != "Ada Lovelace" || h.Profile.Status != "IDENTIFIED" || h.Badge != nil ||
 					!slices.Equal(h.Profile.Sources, []string{"crm", "warehouse"}) {
 					t.Fatalf("header by %s: %+v", kv[0], h)
@@ -37,10 +41,10 @@ func TestDemoAcceptance(t *testing.T) {
 			var out struct {
 				SearchProfiles struct {
 					TotalCount int
-					Edges      []struct{ Node profileJSON }
+					Edges      []struct{ Node gatewaytest.Profile }
 				}
 			}
-			g.post(`{ searchProfiles(identifier: {key: "phonenumber", value: "+14155550199"}) { totalCount edges { node { id status sources } } } }`, nil).decode(t, &out)
+			g.Post(`{ searchProfiles(identifier: {key: "phonenumber", value: "+14155550199"}) { totalCount edges { node { id status sources } } } }`, nil).Decode(t, &out)
 			if out.SearchProfiles.TotalCount != 2 || out.SearchProfiles.Edges[0].Node.ID == out.SearchProfiles.Edges[1].Node.ID {
 				t.Fatalf("family phone search: %+v", out)
 			}
@@ -53,19 +57,16 @@ func TestDemoAcceptance(t *testing.T) {
 // race detector's slowness cannot split a later round; the first round of an operation goes
 // as soon as all its root fields have asked, whatever the wait.
 func TestBatching(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
 	cfg.BatchWait = 100 * time.Millisecond
-	g := startGateway(t, cfg)
+	g := gatewaytest.Start(t, cfg)
 	// queriesDuring runs f and returns how many queries each source received meanwhile.
 	queriesDuring := func(f func()) map[string]int64 {
-		before := map[string]int64{}
-		for _, s := range g.app.Sources {
-			before[s.Name()] = s.Queries()
-		}
+		before := lookups(t, g)
 		f()
-		sent := map[string]int64{}
-		for _, s := range g.app.Sources {
-			sent[s.Name()] = s.Queries() - before[s.Name()]
+		sent := lookups(t, g)
+		for name, n := range before {
+			sent[name] -= n
 		}
 		return sent
 	}
@@ -77,7 +78,7 @@ func TestBatching(t *testing.T) {
 		}
 		b.WriteString("}")
 		var out map[string]struct{ TotalCount int }
-		sent := queriesDuring(func() { g.post(b.String(), nil).decode(t, &out) })
+		sent := queriesDuring(func() { g.Post(b.String(), nil).Decode(t, &out) })
 		for source, n := range sent {
 			if n != 1 {
 				t.Errorf("source %s: %d queries for 12 aliases in one round, want 1", source, n)
@@ -87,8 +88,8 @@ func TestBatching(t *testing.T) {
 	t.Run("OneFieldManyIdentifiers", func(t *testing.T) {
 		// email -> CRM; CRM's phone -> warehouse; warehouse's user_id, phone and
 		// anonymous_id -> CRM in one query: two queries per source.
-		var h header
-		sent := queriesDuring(func() { h = g.header("email", "ada.lovelace@example.com") })
+		var h gatewaytest.Header
+		sent := queriesDuring(func() { h = g.Header("email", "ada.lovelace@example.com") })
 		if h.Name != "Ada Lovelace" {
 			t.Fatalf("header %+v", h)
 		}
@@ -99,18 +100,18 @@ func TestBatching(t *testing.T) {
 		}
 	})
 	t.Run("WithStitching", func(t *testing.T) {
-		var out map[string]header
+		var out map[string]gatewaytest.Header
 		sent := queriesDuring(func() {
-			g.post(`{
+			g.Post(`{
 			a: customerHeader(identifier: {key: "email", value: "ada.lovelace@example.com"}) { name }
 			b: customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name }
 			c: customerHeader(identifier: {key: "phonenumber", value: "+14155550199"}) { name }
 			d: customerHeader(identifier: {key: "anonymous_id", value: "anon-42"}) { name }
 			e: customerHeader(identifier: {key: "email", value: "linus@example.com"}) { name }
 			f: customerHeader(identifier: {key: "email", value: "katherine@example.com"}) { name }
-		}`, nil).decode(t, &out)
+		}`, nil).Decode(t, &out)
 		})
-		rounds := int64(g.cfg.StitchDepth + 1)
+		rounds := int64(g.Config.StitchDepth + 1)
 		for source, n := range sent {
 			if n > rounds {
 				t.Errorf("source %s: %d queries for 6 aliases, want at most one per round (%d)", source, n, rounds)
@@ -126,18 +127,18 @@ func TestBatching(t *testing.T) {
 // all get the same profile, recorded once.
 func TestConcurrentFirstContacts(t *testing.T) {
 	const callers = 50
-	for _, backend := range backends {
+	for _, backend := range gatewaytest.Backends {
 		t.Run(backend, func(t *testing.T) {
-			g := startGateway(t, demoConfig(t, backend))
-			body, _ := json.Marshal(map[string]any{"query": headerQuery, "variables": map[string]any{"key": "phonenumber", "value": "(646) 555-0123"}})
+			g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, backend))
+			body, _ := json.Marshal(map[string]any{"query": gatewaytest.HeaderQuery, "variables": map[string]any{"key": "phonenumber", "value": "(646) 555-0123"}})
 			ids := make([]string, callers)
 			var wg sync.WaitGroup
 			for i := range callers {
 				wg.Go(func() {
 					// no Fatal off the test goroutine: a failed caller leaves an empty id
-					resp, err := g.try(body)
-					var out struct{ CustomerHeader header }
-					if err == nil && len(resp.Errors) == 0 && jsonUnmarshal(resp.Data, &out) == nil {
+					resp, err := g.Try(body)
+					var out struct{ CustomerHeader gatewaytest.Header }
+					if err == nil && len(resp.Errors) == 0 && json.Unmarshal(resp.Data, &out) == nil {
 						ids[i] = out.CustomerHeader.Profile.ID
 					}
 				})
@@ -148,7 +149,7 @@ func TestConcurrentFirstContacts(t *testing.T) {
 					t.Fatalf("ids %v: want one profile for every caller", ids)
 				}
 			}
-			c, err := g.app.Store.FindContact(context.Background(), profile.Identifier{Key: "phonenumber", Value: "+16465550123"})
+			c, err := g.Store().FindContact(context.Background(), profile.Identifier{Key: "phonenumber", Value: "+16465550123"})
 			if err != nil || c == nil || c.ContactCount != callers {
 				t.Fatalf("record %+v, %v; want one record with %d contacts", c, err, callers)
 			}
@@ -159,30 +160,30 @@ func TestConcurrentFirstContacts(t *testing.T) {
 // TestSourceDown runs the gateway with its CRM unreachable: a known customer is never shown as
 // a new contact, and what the warehouse knows still comes back.
 func TestSourceDown(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
-	startGateway(t, cfg) // seeds the warehouse
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	gatewaytest.Start(t, cfg) // seeds the warehouse
 	cfg.Sources[0].Database = config.Database{Driver: "postgres", DSN: "postgres://nobody@127.0.0.1:1/crm?sslmode=disable&connect_timeout=2"}
-	g := startGatewayWith(t, cfg, false)
+	g := gatewaytest.Start(t, cfg, gatewaytest.NoSeed())
 
-	resp := g.post(headerQuery, map[string]any{"key": "email", "value": "ada.lovelace@example.com"})
-	if len(resp.Errors) != 1 || resp.codes()[0] != "SOURCE_UNAVAILABLE" || resp.Errors[0].Extensions["source"] != "crm" || string(resp.Data) != "null" {
-		t.Fatalf("header while the CRM is down: %s", resp.raw)
+	resp := g.Post(gatewaytest.HeaderQuery, map[string]any{"key": "email", "value": "ada.lovelace@example.com"})
+	if len(resp.Errors) != 1 || resp.Codes()[0] != "SOURCE_UNAVAILABLE" || resp.Errors[0].Extensions["source"] != "crm" || string(resp.Data) != "null" {
+		t.Fatalf("header while the CRM is down: %s", resp.Raw)
 	}
-	resp = g.post(headerQuery, map[string]any{"key": "user_id", "value": "u-1001"})
-	var out struct{ CustomerHeader header }
-	if err := jsonUnmarshal(resp.Data, &out); err != nil || out.CustomerHeader.Profile.Status != "IDENTIFIED" ||
-		!slices.Equal(out.CustomerHeader.Profile.Sources, []string{"warehouse"}) || !slices.Equal(resp.codes(), []string{"SOURCE_UNAVAILABLE"}) {
-		t.Fatalf("partial answer while the CRM is down: %s", resp.raw)
+	resp = g.Post(gatewaytest.HeaderQuery, map[string]any{"key": "user_id", "value": "u-1001"})
+	var out struct{ CustomerHeader gatewaytest.Header }
+	if err := json.Unmarshal(resp.Data, &out); err != nil || out.CustomerHeader.Profile.Status != "IDENTIFIED" ||
+		!slices.Equal(out.CustomerHeader.Profile.Sources, []string{"warehouse"}) || !slices.Equal(resp.Codes(), []string{"SOURCE_UNAVAILABLE"}) {
+		t.Fatalf("partial answer while the CRM is down: %s", resp.Raw)
 	}
 	for _, id := range [][2]string{{"phonenumber", "(646) 555-0199"}, {"anonymous_id", "anon-77"}} {
 		// nobody known, or only an anonymous warehouse record: the CRM may know them
-		resp = g.post(headerQuery, map[string]any{"key": id[0], "value": id[1]})
-		if !slices.Equal(resp.codes(), []string{"SOURCE_UNAVAILABLE"}) || string(resp.Data) != "null" {
-			t.Fatalf("%s while the CRM is down: %s", id[1], resp.raw)
+		resp = g.Post(gatewaytest.HeaderQuery, map[string]any{"key": id[0], "value": id[1]})
+		if !slices.Equal(resp.Codes(), []string{"SOURCE_UNAVAILABLE"}) || string(resp.Data) != "null" {
+			t.Fatalf("%s while the CRM is down: %s", id[1], resp.Raw)
 		}
 	}
 	for _, id := range []profile.Identifier{{Key: "email", Value: "ada.lovelace@example.com"}, {Key: "phonenumber", Value: "+16465550199"}} {
-		if c, err := g.app.Store.FindContact(context.Background(), id); err != nil || c != nil {
+		if c, err := g.Store().FindContact(context.Background(), id); err != nil || c != nil {
 			t.Fatalf("an unidentified profile was recorded for %v while a source was down: %+v %v", id, c, err)
 		}
 	}
@@ -191,20 +192,22 @@ func TestSourceDown(t *testing.T) {
 // TestUnidentifiedBecomesIdentified follows an address from its first contact to the day the
 // CRM holds it.
 func TestUnidentifiedBecomesIdentified(t *testing.T) {
-	for _, backend := range backends {
+	for _, backend := range gatewaytest.Backends {
 		t.Run(backend, func(t *testing.T) {
-			cfg := demoConfig(t, backend)
-			g := startGateway(t, cfg)
-			first := g.header("email", "New.Customer@Example.com")
-			again := g.header("email", "new.customer@example.com")
+			cfg := gatewaytest.DemoConfig(t, backend)
+			g := gatewaytest.Start(t, cfg)
+			first := g.Header("email", "New.Customer@Example.com")
+			again := g.Header("email", "new.customer@example.com")
 			if first.Profile.Status != "UNIDENTIFIED" || *first.Badge != "New Contact" || first.Name != "new.customer@example.com" ||
 				again.Profile.ID != first.Profile.ID || again.Profile.ContactCount != 2 {
 				t.Fatalf("first %+v, again %+v", first, again)
 			}
 			var found struct {
-				SearchProfiles struct{ Edges []struct{ Node profileJSON } }
+				SearchProfiles struct {
+					Edges []struct{ Node gatewaytest.Profile }
+				}
 			}
-			g.post(`{ searchProfiles(identifier: {key: "email", value: "new.customer@example.com"}) { edges { node { id status } } } }`, nil).decode(t, &found)
+			g.Post(`{ searchProfiles(identifier: {key: "email", value: "new.customer@example.com"}) { edges { node { id status } } } }`, nil).Decode(t, &found)
 			if e := found.SearchProfiles.Edges; len(e) != 1 || e[0].Node.ID != first.Profile.ID {
 				t.Fatalf("search does not find the recorded profile: %+v", found)
 			}
@@ -215,12 +218,12 @@ func TestUnidentifiedBecomesIdentified(t *testing.T) {
 			db.MustExec(db.Rebind(`INSERT INTO contacts (id, first_name, last_name, email, customer_since, updated_at) VALUES (?, ?, ?, ?, ?, ?)`),
 				"c-9", "Nina", "Newman", "NEW.customer@example.com", "2026-11-29", "2026-11-29T12:00:00Z")
 
-			now := g.header("email", "new.customer@example.com")
+			now := g.Header("email", "new.customer@example.com")
 			if now.Profile.Status != "IDENTIFIED" || now.Name != "Nina Newman" || now.Badge != nil {
 				t.Fatalf("after the CRM holds the address: %+v", now)
 			}
-			var byID struct{ Profile *profileJSON }
-			g.post(`query($id: ID!) { profile(id: $id) { id status } }`, map[string]any{"id": first.Profile.ID}).decode(t, &byID)
+			var byID struct{ Profile *gatewaytest.Profile }
+			g.Post(`query($id: ID!) { profile(id: $id) { id status } }`, map[string]any{"id": first.Profile.ID}).Decode(t, &byID)
 			if byID.Profile == nil || byID.Profile.ID != now.Profile.ID || byID.Profile.Status != "IDENTIFIED" {
 				t.Fatalf("profile(old unidentified id) = %+v, want the identified profile %s", byID.Profile, now.Profile.ID)
 			}
@@ -229,23 +232,23 @@ func TestUnidentifiedBecomesIdentified(t *testing.T) {
 }
 
 func TestBlockedCaller(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
-	g := startGateway(t, cfg)
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	g := gatewaytest.Start(t, cfg)
 	crm := cfg.Sources[0].Database
 	db := sqlx.MustOpen(config.Drivers[crm.Driver], crm.DSN)
 	defer db.Close()
 	db.MustExec(`INSERT INTO contacts (id, first_name, email, phone) VALUES ('c-0', 'Placeholder', 'p@example.com', '000-000-0000')`)
 
-	a, b := g.header("phonenumber", "Restricted"), g.header("phonenumber", "Restricted")
+	a, b := g.Header("phonenumber", "Restricted"), g.Header("phonenumber", "Restricted")
 	if a.Profile.Status != "UNIDENTIFIED" || a.Badge == nil || !strings.HasPrefix(a.Profile.ID, "tmp_") || a.Profile.ID == b.Profile.ID {
 		t.Fatalf("withheld caller ids: %+v / %+v; want unidentified headers that share nothing", a, b)
 	}
-	zero := g.header("phonenumber", "(000) 000-0000")
+	zero := g.Header("phonenumber", "(000) 000-0000")
 	if zero.Profile.Status != "UNIDENTIFIED" || zero.Name == "Placeholder" {
 		t.Fatalf("all-zero number matched a record: %+v", zero)
 	}
 	var n int
-	if err := sqlx.Get(dbOf(t, cfg.StoreDatabase()), &n, `SELECT COUNT(*) FROM unidentified_contacts`); err != nil || n != 0 {
+	if err := sqlx.Get(g.DB(cfg.StoreDatabase()), &n, `SELECT COUNT(*) FROM unidentified_contacts`); err != nil || n != 0 {
 		t.Fatalf("%d unidentified profiles recorded for blocked values (%v)", n, err)
 	}
 }
@@ -253,15 +256,14 @@ func TestBlockedCaller(t *testing.T) {
 // TestStableIDs runs two gateways over one database, as replicas or a restart do: a person and
 // an unidentified contact have the same id on both, and the contact count is shared.
 func TestStableIDs(t *testing.T) {
-	for _, backend := range backends {
+	for _, backend := range gatewaytest.Backends {
 		t.Run(backend, func(t *testing.T) {
-			cfg := demoConfig(t, backend)
-			one := startGateway(t, cfg)
-			a1, n1 := one.header("email", "ada.lovelace@example.com"), one.header("phonenumber", "212-555-0177")
-			one.srv.Close()
-			one.app.Close()
-			two := startGateway(t, cfg)
-			a2, n2 := two.header("phonenumber", "+1 415 555 0100"), two.header("phonenumber", "+12125550177")
+			cfg := gatewaytest.DemoConfig(t, backend)
+			one := gatewaytest.Start(t, cfg)
+			a1, n1 := one.Header("email", "ada.lovelace@example.com"), one.Header("phonenumber", "212-555-0177")
+			one.Stop()
+			two := gatewaytest.Start(t, cfg)
+			a2, n2 := two.Header("phonenumber", "+1 415 555 0100"), two.Header("phonenumber", "+12125550177")
 			if a1.Profile.ID != a2.Profile.ID || n1.Profile.ID != n2.Profile.ID || n2.Profile.ContactCount != 2 {
 				t.Fatalf("ids differ across gateways: %s/%s, %s/%s (count %d)", a1.Profile.ID, a2.Profile.ID, n1.Profile.ID, n2.Profile.ID, n2.Profile.ContactCount)
 			}
@@ -270,23 +272,23 @@ func TestStableIDs(t *testing.T) {
 }
 
 func TestHTTP(t *testing.T) {
-	g := startGateway(t, demoConfig(t, "sqlite"))
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
 	q := url.Values{"query": {`{ customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name } }`}}
-	resp, err := http.Get(g.srv.URL + "/query?" + q.Encode())
+	resp, err := http.Get(g.URL + "/query?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out struct{ CustomerHeader header }
-	readResponse(t, resp).decode(t, &out)
+	var out struct{ CustomerHeader gatewaytest.Header }
+	gatewaytest.MustRead(t, resp).Decode(t, &out)
 	if out.CustomerHeader.Name != "Ada Lovelace" {
 		t.Fatalf("GET: %+v", out)
 	}
 	for path, want := range map[string]string{"/healthz": "ok", "/": "<html"} {
-		resp, err := http.Get(g.srv.URL + path)
+		resp, err := http.Get(g.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body := readAll(t, resp)
+		body := gatewaytest.ReadBody(t, resp)
 		if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(body), want) {
 			t.Errorf("GET %s: %d %.80s", path, resp.StatusCode, body)
 		}
@@ -297,9 +299,9 @@ func TestHTTP(t *testing.T) {
 		"unknown field":    `{"query": "{ customerHeader(identifier: {key: \"email\", value: \"a@b.co\"}) { nope } }"}`,
 		"unknown argument": `{"query": "{ customerHeader(identifier: {key: \"email\", value: \"a@b.co\", extra: 1}) { name } }"}`,
 	} {
-		r := g.send([]byte(body))
-		if r.status >= 500 || len(r.Errors) == 0 {
-			t.Errorf("%s: status %d, body %s; want a client error", name, r.status, r.raw)
+		r := g.Send([]byte(body))
+		if r.Status >= 500 || len(r.Errors) == 0 {
+			t.Errorf("%s: status %d, body %s; want a client error", name, r.Status, r.Raw)
 		}
 	}
 }
@@ -308,46 +310,58 @@ func TestHTTP(t *testing.T) {
 // answer: the lookup gives up at the CRM's timeout, the warehouse's answer still comes back,
 // and no unidentified profile is made.
 func TestSourceTimeout(t *testing.T) {
-	cfg := demoConfig(t, "postgres")
+	cfg := gatewaytest.DemoConfig(t, "postgres")
 	cfg.Sources[0].Timeout = 300 * time.Millisecond
-	g := startGateway(t, cfg)
-	g.header("email", "katherine@example.com") // the CRM answers while nobody holds its table
+	g := gatewaytest.Start(t, cfg)
+	g.Header("email", "katherine@example.com") // the CRM answers while nobody holds its table
 
-	db := dbOf(t, cfg.Sources[0].Database)
+	db := g.DB(cfg.Sources[0].Database)
 	tx := db.MustBegin()
 	tx.MustExec(`LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE`)
 
-	resp := g.post(headerQuery, map[string]any{"key": "user_id", "value": "u-1001"})
-	var out struct{ CustomerHeader header }
-	if err := jsonUnmarshal(resp.Data, &out); err != nil || !slices.Equal(out.CustomerHeader.Profile.Sources, []string{"warehouse"}) ||
+	resp := g.Post(gatewaytest.HeaderQuery, map[string]any{"key": "user_id", "value": "u-1001"})
+	var out struct{ CustomerHeader gatewaytest.Header }
+	if err := json.Unmarshal(resp.Data, &out); err != nil || !slices.Equal(out.CustomerHeader.Profile.Sources, []string{"warehouse"}) ||
 		len(resp.Errors) != 1 || resp.Errors[0].Extensions["source"] != "crm" || !strings.Contains(resp.Errors[0].Message, "did not answer within 300ms") {
-		t.Fatalf("answer while the CRM hangs: %s", resp.raw)
+		t.Fatalf("answer while the CRM hangs: %s", resp.Raw)
 	}
-	resp = g.post(headerQuery, map[string]any{"key": "email", "value": "katherine@example.com"})
-	if !slices.Equal(resp.codes(), []string{"SOURCE_UNAVAILABLE"}) || string(resp.Data) != "null" {
-		t.Fatalf("a known customer while the CRM hangs: %s", resp.raw)
+	resp = g.Post(gatewaytest.HeaderQuery, map[string]any{"key": "email", "value": "katherine@example.com"})
+	if !slices.Equal(resp.Codes(), []string{"SOURCE_UNAVAILABLE"}) || string(resp.Data) != "null" {
+		t.Fatalf("a known customer while the CRM hangs: %s", resp.Raw)
 	}
-	if c, err := g.app.Store.FindContact(context.Background(), profile.Identifier{Key: "email", Value: "katherine@example.com"}); err != nil || c != nil {
+	if c, err := g.Store().FindContact(context.Background(), profile.Identifier{Key: "email", Value: "katherine@example.com"}); err != nil || c != nil {
 		t.Fatalf("recorded %+v (%v) while the CRM hung", c, err)
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if h := g.header("email", "katherine@example.com"); h.Name != "Katherine Johnson" || h.Profile.Status != "IDENTIFIED" {
+	if h := g.Header("email", "katherine@example.com"); h.Name != "Katherine Johnson" || h.Profile.Status != "IDENTIFIED" {
 		t.Fatalf("after the CRM recovered: %+v", h)
 	}
+}
+
+// lookups reads from /metrics how many lookups each source has answered; a lookup is one
+// statement (sqlsource's tests hold it to that).
+func lookups(t *testing.T, g *gatewaytest.Env) map[string]int64 {
+	t.Helper()
+	_, metrics := g.Get("/metrics")
+	out := map[string]int64{}
+	for _, source := range []string{"crm", "warehouse"} {
+		out[source], _ = strconv.ParseInt(sample(metrics, `profilegate_source_lookup_duration_seconds_count{source="`+source+`"}`), 10, 64)
+	}
+	return out
 }
 
 // TestInternalErrorsHideDetails breaks the gateway's own store: the client gets INTERNAL and
 // nothing about the database.
 func TestInternalErrorsHideDetails(t *testing.T) {
-	g := startGateway(t, demoConfig(t, "sqlite"))
-	g.app.storeDB.Close()
-	resp := g.post(headerQuery, map[string]any{"key": "phonenumber", "value": "(646) 555-0111"})
-	if !slices.Equal(resp.codes(), []string{"INTERNAL"}) || resp.Errors[0].Message != "internal error" || resp.status >= 500 {
-		t.Fatalf("store failure: %d %s", resp.status, resp.raw)
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	g.DB(g.Config.StoreDatabase()).MustExec(`DROP TABLE unidentified_contacts`)
+	resp := g.Post(gatewaytest.HeaderQuery, map[string]any{"key": "phonenumber", "value": "(646) 555-0111"})
+	if !slices.Equal(resp.Codes(), []string{"INTERNAL"}) || resp.Errors[0].Message != "internal error" || resp.Status >= 500 {
+		t.Fatalf("store failure: %d %s", resp.Status, resp.Raw)
 	}
-	if h := g.header("user_id", "u-1001"); h.Name != "Ada Lovelace" {
+	if h := g.Header("user_id", "u-1001"); h.Name != "Ada Lovelace" {
 		t.Fatalf("lookups that need no store must still answer: %+v", h)
 	}
 }

@@ -1,24 +1,21 @@
-package main
+package gateway_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/profilegate/profilegate/demo"
+	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
 
 // hostileRequest is one request a careless or hostile client may send, and the answer it must get.
@@ -31,21 +28,6 @@ type hostileRequest struct {
 	code    string // the first error's extensions.code; "" for none
 	noData  bool   // the answer must not have a "data" entry: nothing was executed
 	comment string
-}
-
-// gql is the JSON body of a GraphQL request.
-func gql(query string, vars map[string]any) string {
-	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return string(b)
-}
-
-func aliases(n int, field string) string {
-	var b strings.Builder
-	b.WriteString("{ ")
-	for i := range n {
-		fmt.Fprintf(&b, "a%d: %s ", i, field)
-	}
-	return b.String() + "}"
 }
 
 const ada = `customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name }`
@@ -63,27 +45,27 @@ func hostileCorpus() []hostileRequest {
 		{name: "UnknownBodyKeysIgnored", body: `{"query": "{ __typename }", "foo": {"bar": 1}}`, status: 200},
 		{name: "InvalidUTF8", body: `{"query": "query($v: String!) { customerHeader(identifier: {key: \"user_id\", value: $v}) { name } }", "variables": {"v": "u-1` + "\xff\xfe" + `"}}`, status: 200, code: "BAD_USER_INPUT"},
 		{name: "BodyOverLimit", body: `{"query": "{ __typename }", "variables": {"v": "` + strings.Repeat("x", 1<<20) + `"}}`, status: 413, code: "REQUEST_TOO_LARGE", noData: true},
-		{name: "HugeValue", body: gql(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": strings.Repeat("a", 100_000) + "@example.com"}), status: 200, code: "BAD_USER_INPUT"},
-		{name: "HugeKey", body: gql(`query($k: String!) { customerHeader(identifier: {key: $k, value: "x"}) { name } }`, map[string]any{"k": strings.Repeat("k", 100_000)}), status: 200, code: "UNKNOWN_IDENTIFIER"},
-		{name: "NULByte", body: gql(`query($v: String!) { customerHeader(identifier: {key: "user_id", value: $v}) { name } }`, map[string]any{"v": "u-1\x00001"}), status: 200, code: "BAD_USER_INPUT"},
-		{name: "SQLInEmail", body: gql(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": "x' OR '1'='1"}), status: 200, code: "BAD_USER_INPUT"},
-		{name: "SQLInUserID", body: gql(`query($v: String!) { searchProfiles(identifier: {key: "user_id", value: $v}) { totalCount } }`, map[string]any{"v": "u-1001'; DROP TABLE contacts; --"}), status: 200,
+		{name: "HugeValue", body: gatewaytest.Body(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": strings.Repeat("a", 100_000) + "@example.com"}), status: 200, code: "BAD_USER_INPUT"},
+		{name: "HugeKey", body: gatewaytest.Body(`query($k: String!) { customerHeader(identifier: {key: $k, value: "x"}) { name } }`, map[string]any{"k": strings.Repeat("k", 100_000)}), status: 200, code: "UNKNOWN_IDENTIFIER"},
+		{name: "NULByte", body: gatewaytest.Body(`query($v: String!) { customerHeader(identifier: {key: "user_id", value: $v}) { name } }`, map[string]any{"v": "u-1\x00001"}), status: 200, code: "BAD_USER_INPUT"},
+		{name: "SQLInEmail", body: gatewaytest.Body(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": "x' OR '1'='1"}), status: 200, code: "BAD_USER_INPUT"},
+		{name: "SQLInUserID", body: gatewaytest.Body(`query($v: String!) { searchProfiles(identifier: {key: "user_id", value: $v}) { totalCount } }`, map[string]any{"v": "u-1001'; DROP TABLE contacts; --"}), status: 200,
 			comment: "a value is a parameter: no match, no error, and the CRM still answers below"},
-		{name: "WrongVariableType", body: gql(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": map[string]any{"a": 1}}), status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
-		{name: "WrongVariableTypeGraphQLResponse", header: graphqlResponse, body: gql(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": []int{42}}), status: 400, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
-		{name: "UnknownField", body: gql(`{ customerHeader(identifier: {key: "email", value: "a@b.co"}) { password } }`, nil), status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
-		{name: "ParseError", body: gql(`{ customerHeader(`, nil), status: 200, code: "GRAPHQL_PARSE_FAILED", noData: true},
-		{name: "DeepNesting", body: gql(strings.Repeat("{ a ", 3000)+strings.Repeat("}", 3000), nil), status: 200, code: "DEPTH_LIMIT_EXCEEDED", noData: true},
-		{name: "TooManyTokens", body: gql("{ settings { "+strings.Repeat("version ", 6000)+"} }", nil), status: 200, code: "TOKEN_LIMIT_EXCEEDED", noData: true},
-		{name: "TooManyRootFields", body: gql(aliases(21, ada), nil), status: 200, code: "ROOT_FIELD_LIMIT_EXCEEDED", noData: true},
-		{name: "TooManyAliases", body: gql("{ settings "+aliases(31, "version")+" }", nil), status: 200, code: "ALIAS_LIMIT_EXCEEDED", noData: true},
-		{name: "TooComplex", body: gql(aliases(5, `searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 100) { edges { node { id status sources identifiers { key value } } } }`), nil), status: 200, code: "COMPLEXITY_LIMIT_EXCEEDED", noData: true},
-		{name: "PageTooLarge", body: gql(`{ searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 1000) { totalCount } }`, nil), status: 200, code: "BAD_USER_INPUT"},
+		{name: "WrongVariableType", body: gatewaytest.Body(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": map[string]any{"a": 1}}), status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "WrongVariableTypeGraphQLResponse", header: graphqlResponse, body: gatewaytest.Body(`query($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`, map[string]any{"v": []int{42}}), status: 400, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "UnknownField", body: gatewaytest.Body(`{ customerHeader(identifier: {key: "email", value: "a@b.co"}) { password } }`, nil), status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "ParseError", body: gatewaytest.Body(`{ customerHeader(`, nil), status: 200, code: "GRAPHQL_PARSE_FAILED", noData: true},
+		{name: "DeepNesting", body: gatewaytest.Body(strings.Repeat("{ a ", 3000)+strings.Repeat("}", 3000), nil), status: 200, code: "DEPTH_LIMIT_EXCEEDED", noData: true},
+		{name: "TooManyTokens", body: gatewaytest.Body("{ settings { "+strings.Repeat("version ", 6000)+"} }", nil), status: 200, code: "TOKEN_LIMIT_EXCEEDED", noData: true},
+		{name: "TooManyRootFields", body: gatewaytest.Body(gatewaytest.Aliases(21, ada), nil), status: 200, code: "ROOT_FIELD_LIMIT_EXCEEDED", noData: true},
+		{name: "TooManyAliases", body: gatewaytest.Body("{ settings "+gatewaytest.Aliases(31, "version")+" }", nil), status: 200, code: "ALIAS_LIMIT_EXCEEDED", noData: true},
+		{name: "TooComplex", body: gatewaytest.Body(gatewaytest.Aliases(5, `searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 100) { edges { node { id status sources identifiers { key value } } } }`), nil), status: 200, code: "COMPLEXITY_LIMIT_EXCEEDED", noData: true},
+		{name: "PageTooLarge", body: gatewaytest.Body(`{ searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 1000) { totalCount } }`, nil), status: 200, code: "BAD_USER_INPUT"},
 		{name: "GetMutation", method: http.MethodGet, body: `mutation { updateSettings(input: {expectedVersion: 1}) { settings { version } } }`, status: 405, code: "METHOD_NOT_ALLOWED", noData: true},
-		{name: "WrongContentType", header: http.Header{"Content-Type": {"text/plain"}}, body: gql(`{ __typename }`, nil), status: 415, code: "UNSUPPORTED_MEDIA_TYPE", noData: true},
-		{name: "UnacceptableAccept", header: http.Header{"Accept": {"text/html"}}, body: gql(`{ __typename }`, nil), status: 406, code: "NOT_ACCEPTABLE", noData: true},
-		{name: "MalformedFlexVersion", header: http.Header{"X-Flex-Ui-Version": {"'; DROP TABLE settings; --"}}, body: gql(`{ settings { version } }`, nil), status: 400, code: "BAD_USER_INPUT", noData: true},
-		{name: "IntrospectionWithinLimits", body: gql(introspectionQuery, nil), status: 200},
+		{name: "WrongContentType", header: http.Header{"Content-Type": {"text/plain"}}, body: gatewaytest.Body(`{ __typename }`, nil), status: 415, code: "UNSUPPORTED_MEDIA_TYPE", noData: true},
+		{name: "UnacceptableAccept", header: http.Header{"Accept": {"text/html"}}, body: gatewaytest.Body(`{ __typename }`, nil), status: 406, code: "NOT_ACCEPTABLE", noData: true},
+		{name: "MalformedFlexVersion", header: http.Header{"X-Flex-Ui-Version": {"'; DROP TABLE settings; --"}}, body: gatewaytest.Body(`{ settings { version } }`, nil), status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "IntrospectionWithinLimits", body: gatewaytest.Body(introspectionQuery, nil), status: 200},
 	}
 }
 
@@ -101,40 +83,40 @@ fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofT
 // TestHostileRequests sends the corpus through the real handler: each gets its coded answer,
 // none a 5xx, and no goroutine outlives its request.
 func TestHostileRequests(t *testing.T) {
-	g := startGateway(t, demoConfig(t, "sqlite"))
-	g.header("user_id", "u-1001") // warm up: connections and statements are made once
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	g.Header("user_id", "u-1001") // warm up: connections and statements are made once
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	defer http.DefaultClient.CloseIdleConnections()
 	for _, tc := range hostileCorpus() {
 		t.Run(tc.name, func(t *testing.T) {
-			r := g.sendHostile(tc)
-			if r.status != tc.status || r.status >= 500 {
-				t.Fatalf("status %d, want %d: %.300s", r.status, tc.status, r.raw)
+			r := sendHostile(g, tc)
+			if r.Status != tc.status || r.Status >= 500 {
+				t.Fatalf("status %d, want %d: %.300s", r.Status, tc.status, r.Raw)
 			}
-			codes := r.codes()
+			codes := r.Codes()
 			switch {
 			case tc.code == "" && len(codes) > 0:
-				t.Fatalf("errors %v: %.300s", codes, r.raw)
+				t.Fatalf("errors %v: %.300s", codes, r.Raw)
 			case tc.code != "" && (len(codes) == 0 || codes[0] != tc.code || r.Errors[0].Message == ""):
-				t.Fatalf("codes %v, want %s: %.300s", codes, tc.code, r.raw)
+				t.Fatalf("codes %v, want %s: %.300s", codes, tc.code, r.Raw)
 			}
-			if tc.noData && bytes.Contains(r.raw, []byte(`"data"`)) {
-				t.Fatalf("a request that was not executed has a data entry: %.300s", r.raw)
+			if tc.noData && bytes.Contains(r.Raw, []byte(`"data"`)) {
+				t.Fatalf("a request that was not executed has a data entry: %.300s", r.Raw)
 			}
 		})
 	}
-	if h := g.header("user_id", "u-1001"); h.Name != "Ada Lovelace" {
+	if h := g.Header("user_id", "u-1001"); h.Name != "Ada Lovelace" {
 		t.Fatalf("after the corpus the CRM answers %+v", h)
 	}
 }
 
-func (g *gateway) sendHostile(tc hostileRequest) *gqlResponse {
-	g.t.Helper()
+func sendHostile(g *gatewaytest.Env, tc hostileRequest) *gatewaytest.Response {
+	g.T().Helper()
 	var req *http.Request
 	if tc.method == http.MethodGet {
-		req, _ = http.NewRequest(http.MethodGet, g.srv.URL+"/query?query="+urlQueryEscape(tc.body), nil)
+		req, _ = http.NewRequest(http.MethodGet, g.URL+"/query?query="+url.QueryEscape(tc.body), nil)
 	} else {
-		req, _ = http.NewRequest(http.MethodPost, g.srv.URL+"/query", strings.NewReader(tc.body))
+		req, _ = http.NewRequest(http.MethodPost, g.URL+"/query", strings.NewReader(tc.body))
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range tc.header {
@@ -142,9 +124,9 @@ func (g *gateway) sendHostile(tc hostileRequest) *gqlResponse {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		g.t.Fatal(err)
+		g.T().Fatal(err)
 	}
-	return readResponse(g.t, resp)
+	return gatewaytest.MustRead(g.T(), resp)
 }
 
 // FuzzHandler sends arbitrary bodies and Accept headers to the real handler (in process, on the
@@ -155,13 +137,8 @@ func FuzzHandler(f *testing.F) {
 			f.Add(tc.body, tc.header.Get("Accept"))
 		}
 	}
-	f.Add(gql(headerQuery, map[string]any{"key": "phonenumber", "value": "(415) 555-0100"}), "")
-	cfg := demo.Config(f.TempDir())
-	a, err := newApp(context.Background(), cfg, true, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return testNow })
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { a.Close() })
+	f.Add(gatewaytest.Body(gatewaytest.HeaderQuery, map[string]any{"key": "phonenumber", "value": "(415) 555-0100"}), "")
+	h := gatewaytest.Start(f, demo.Config(f.TempDir())).Gateway.Handler()
 	f.Fuzz(func(t *testing.T, body, accept string) {
 		req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -169,7 +146,7 @@ func FuzzHandler(f *testing.F) {
 			req.Header.Set("Accept", accept)
 		}
 		rec := httptest.NewRecorder()
-		a.Handler.ServeHTTP(rec, req)
+		h.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
 		}
@@ -182,26 +159,26 @@ func FuzzHandler(f *testing.F) {
 // TestPersistedQueries: Apollo's automatic persisted queries: a hash alone is unknown at first,
 // registered with its query, and then enough.
 func TestPersistedQueries(t *testing.T) {
-	g := startGateway(t, demoConfig(t, "sqlite"))
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
 	query := "{ " + ada + " }"
 	sum := sha256.Sum256([]byte(query))
 	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
-	send := func(withQuery bool) *gqlResponse {
+	send := func(withQuery bool) *gatewaytest.Response {
 		body := map[string]any{"extensions": ext}
 		if withQuery {
 			body["query"] = query
 		}
 		b, _ := json.Marshal(body)
-		return g.send(b)
+		return g.Send(b)
 	}
-	if r := send(false); !slices.Equal(r.codes(), []string{"PERSISTED_QUERY_NOT_FOUND"}) {
-		t.Fatalf("unknown hash: %s", r.raw)
+	if r := send(false); !slices.Equal(r.Codes(), []string{"PERSISTED_QUERY_NOT_FOUND"}) {
+		t.Fatalf("unknown hash: %s", r.Raw)
 	}
 	if r := send(true); len(r.Errors) > 0 {
-		t.Fatalf("registering: %s", r.raw)
+		t.Fatalf("registering: %s", r.Raw)
 	}
-	if r := send(false); len(r.Errors) > 0 || !strings.Contains(string(r.raw), "Ada Lovelace") {
-		t.Fatalf("hash alone after registering: %s", r.raw)
+	if r := send(false); len(r.Errors) > 0 || !strings.Contains(string(r.Raw), "Ada Lovelace") {
+		t.Fatalf("hash alone after registering: %s", r.Raw)
 	}
 }
 
@@ -209,9 +186,9 @@ func TestPersistedQueries(t *testing.T) {
 // fourth level, also when it comes through a fragment, but not the deeper introspection query;
 // a page size limit of 5 refuses first: 6.
 func TestConfiguredLimits(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
 	cfg.Limits.MaxDepth, cfg.Limits.MaxPageSize = 3, 5
-	g := startGateway(t, cfg)
+	g := gatewaytest.Start(t, cfg)
 	for _, tc := range []struct {
 		name, query, code string
 	}{
@@ -223,10 +200,10 @@ func TestConfiguredLimits(t *testing.T) {
 		{"PageOverLimit", `{ searchProfiles(identifier: {key: "email", value: "a@b.co"}, first: 6) { totalCount } }`, "BAD_USER_INPUT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := g.post(tc.query, nil)
-			codes := r.codes()
+			r := g.Post(tc.query, nil)
+			codes := r.Codes()
 			if (tc.code == "" && len(codes) > 0) || (tc.code != "" && (len(codes) != 1 || codes[0] != tc.code)) {
-				t.Fatalf("codes %v, want %q: %.300s", codes, tc.code, r.raw)
+				t.Fatalf("codes %v, want %q: %.300s", codes, tc.code, r.Raw)
 			}
 		})
 	}

@@ -3,4 +3,4 @@
 // `go generate ./...`. The gateway's tests drive the real server with it.
 package goclient
 
-//go:generate go run github.com/Khan/genqlient
+//go:generate go tool genqlient

@@ -1,14 +1,13 @@
-package main
+package gateway_test
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/internal/gatewaytest"
 	"github.com/profilegate/profilegate/loadtest"
 )
 
@@ -17,11 +16,11 @@ import (
 // harness counts every request as failed and says why, so a run that reports no failures
 // means the gateway answered correctly.
 func TestLoadHarness(t *testing.T) {
-	for _, backend := range backends {
+	for _, backend := range gatewaytest.Backends {
 		t.Run(backend, func(t *testing.T) {
-			g := startGateway(t, demoConfig(t, backend))
+			g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, backend))
 			r := runLoad(t, g)
-			if r.Total.Failed != 0 || r.Total.Requests < 90 {
+			if r.Total.Failed != 0 || r.Total.Requests != loadRequests {
 				t.Fatalf("%d of %d requests failed: %v", r.Total.Failed, r.Total.Requests, r.Scenarios)
 			}
 			counts := map[string]uint64{}
@@ -31,14 +30,14 @@ func TestLoadHarness(t *testing.T) {
 				}
 				counts[s.Name] = s.Requests
 			}
-			if want := int(counts["header_new"] + min(counts["header_repeat"], 100)); g.unidentifiedCount() != want {
-				t.Fatalf("%d unidentified profiles recorded, want one per first-time and repeat caller: %d", g.unidentifiedCount(), want)
+			if want := int(counts["header_new"] + min(counts["header_repeat"], 100)); g.UnidentifiedCount() != want {
+				t.Fatalf("%d unidentified profiles recorded, want one per first-time and repeat caller: %d", g.UnidentifiedCount(), want)
 			}
 		})
 	}
 	t.Run("failing CRM", func(t *testing.T) {
-		g, crm := withFaultyCRM(t, demoConfig(t, "sqlite"))
-		crm.set(0, errors.New("connection refused"))
+		g, crm := withFaultyCRM(t, gatewaytest.DemoConfig(t, "postgres"))
+		crm.Fail()
 		r := runLoad(t, g)
 		for _, s := range r.Scenarios {
 			if s.Failed != s.Requests || len(s.Failures) == 0 || !strings.HasPrefix(s.Failures[0], "SOURCE_UNAVAILABLE: ") {
@@ -52,13 +51,13 @@ func TestLoadHarness(t *testing.T) {
 // gets every answer right (queries queue for a connection instead of opening more), no pool
 // holds more than two, and the pools' metrics show the bounds.
 func TestConnectionPool(t *testing.T) {
-	cfg := demoConfig(t, "postgres")
+	cfg := gatewaytest.DemoConfig(t, "postgres")
 	cfg.Pool = config.Pool{MaxOpen: 2, MaxIdle: 1}
-	g := startGateway(t, cfg)
+	g := gatewaytest.Start(t, cfg)
 	if r := runLoad(t, g); r.Total.Failed != 0 {
 		t.Fatalf("%d of %d requests failed with pools of two: %v", r.Total.Failed, r.Total.Requests, r.Total.Failures)
 	}
-	_, metrics := g.get("/metrics")
+	_, metrics := g.Get("/metrics")
 	for _, db := range []string{"store", "source:crm", "source:warehouse"} {
 		label := `{db_name="` + db + `"}`
 		open, _ := strconv.Atoi(sample(metrics, "go_sql_open_connections"+label))
@@ -69,10 +68,13 @@ func TestConnectionPool(t *testing.T) {
 	}
 }
 
-// runLoad drives g with the demo mix at 100 requests a second for one second.
-func runLoad(t *testing.T, g *gateway) *loadtest.Report {
+// loadRequests is how many requests runLoad sends: the demo mix's shares of it are whole.
+const loadRequests = 100
+
+// runLoad drives g with loadRequests of the demo mix, 100 a second, however long they take.
+func runLoad(t *testing.T, g *gatewaytest.Env) *loadtest.Report {
 	t.Helper()
-	r, err := loadtest.Run(context.Background(), loadtest.Options{URL: g.srv.URL + "/query", Rate: 100, Duration: time.Second})
+	r, err := loadtest.Run(context.Background(), loadtest.Options{URL: g.URL + "/query", Rate: 100, Requests: loadRequests})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,9 @@
-package main
+package gateway_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,14 +12,14 @@ import (
 
 	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/demo"
-	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
 
 // BenchmarkCustomerHeader measures whole requests through the real handler on the SQLite
 // demo: a stitched customer (three rounds over two sources), a repeat unidentified contact
 // (one round and an upsert), and six headers in one request (batched per round).
 func BenchmarkCustomerHeader(b *testing.B) {
-	g := startBenchGateway(b, demo.Config(b.TempDir()))
+	g := gatewaytest.Start(b, demo.Config(b.TempDir())).Gateway.Handler()
 	six := []string{"ada.lovelace@example.com", "grace.hopper@example.com", "alan.turing@example.com",
 		"linus@example.com", "katherine@example.com", "visitor@example.com"}
 	var aliases strings.Builder
@@ -32,8 +30,8 @@ func BenchmarkCustomerHeader(b *testing.B) {
 		name string
 		body map[string]any
 	}{
-		{"stitched", map[string]any{"query": headerQuery, "variables": map[string]string{"key": "email", "value": six[0]}}},
-		{"unidentified", map[string]any{"query": headerQuery, "variables": map[string]string{"key": "phonenumber", "value": "(646) 555-0100"}}},
+		{"stitched", map[string]any{"query": gatewaytest.HeaderQuery, "variables": map[string]string{"key": "email", "value": six[0]}}},
+		{"unidentified", map[string]any{"query": gatewaytest.HeaderQuery, "variables": map[string]string{"key": "phonenumber", "value": "(646) 555-0100"}}},
 		{"six_aliases", map[string]any{"query": "{" + aliases.String() + "}"}},
 	}
 	for _, c := range cases {
@@ -53,10 +51,11 @@ func BenchmarkCustomerHeader(b *testing.B) {
 }
 
 // BenchmarkFailingCRM measures the header of a known customer (by user_id, which the warehouse
-// also holds) while the CRM fails: hanging past its 50ms timeout, or refused fast by its open
-// circuit breaker. Each answer carries the warehouse's profile and the CRM's error.
+// also holds) while the CRM's PostgreSQL hangs: waiting out the CRM's 50ms timeout, or refused
+// fast by its open circuit breaker. Each answer carries the warehouse's profile and the CRM's
+// error.
 func BenchmarkFailingCRM(b *testing.B) {
-	body, _ := json.Marshal(map[string]any{"query": headerQuery, "variables": map[string]string{"key": "user_id", "value": "u-1001"}})
+	body, _ := json.Marshal(map[string]any{"query": gatewaytest.HeaderQuery, "variables": map[string]string{"key": "user_id", "value": "u-1001"}})
 	for _, c := range []struct {
 		name    string
 		breaker config.Breaker
@@ -65,28 +64,17 @@ func BenchmarkFailingCRM(b *testing.B) {
 		{"breaker_open", config.Breaker{Failures: 1, OpenFor: time.Hour}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			cfg := demo.Config(b.TempDir())
+			cfg := gatewaytest.DemoConfig(b, "postgres")
 			cfg.Sources[0].Timeout = 50 * time.Millisecond
 			cfg.Breaker = c.breaker
-			crm := &faultySource{}
-			crm.set(time.Hour, nil)
-			wrap := func(s profile.Source) profile.Source {
-				if s.Name() != "crm" {
-					return s
-				}
-				crm.Source = s
-				return crm
-			}
-			a, err := newApp(context.Background(), cfg, true, slog.New(slog.DiscardHandler), func() time.Time { return testNow }, func(o *appOptions) { o.wrapSource = wrap })
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { a.Close() })
+			env := gatewaytest.Start(b, cfg, gatewaytest.WithFaults())
+			env.Fault("crm").Delay(time.Hour)
+			h := env.Gateway.Handler()
 			for b.Loop() {
 				rec := httptest.NewRecorder()
 				req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
-				a.Handler.ServeHTTP(rec, req)
+				h.ServeHTTP(rec, req)
 				if !bytes.Contains(rec.Body.Bytes(), []byte(`"SOURCE_UNAVAILABLE"`)) || !bytes.Contains(rec.Body.Bytes(), []byte(`"sources":["warehouse"]`)) {
 					b.Fatalf("%d %s", rec.Code, rec.Body)
 				}

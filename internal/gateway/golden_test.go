@@ -1,4 +1,4 @@
-package main
+package gateway_test
 
 import (
 	"bytes"
@@ -8,27 +8,29 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden responses under testdata/golden")
 
 // TestGolden sends every request under testdata/queries to a demo gateway on each backend and
-// compares the response with testdata/golden; both backends must give the same answers.
+// compares the response with testdata/golden; both gatewaytest.Backends must give the same answers.
 // A first line "# variables: {...}" gives the request's variables.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/queries/*.graphql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no queries: %v", err)
 	}
-	for _, backend := range backends {
+	for _, backend := range gatewaytest.Backends {
 		t.Run(backend, func(t *testing.T) {
-			g := startGateway(t, demoConfig(t, backend))
+			g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, backend))
 			for _, file := range files {
 				name := strings.TrimSuffix(filepath.Base(file), ".graphql")
 				t.Run(name, func(t *testing.T) {
-					got := indent(t, g.send(request(t, file)).raw)
+					got := indent(t, g.Send(request(t, file)).Raw)
 					golden := filepath.Join("testdata", "golden", name+".json")
-					if *update && backend == backends[0] {
+					if *update && backend == gatewaytest.Backends[0] {
 						if err := os.WriteFile(golden, got, 0o644); err != nil {
 							t.Fatal(err)
 						}

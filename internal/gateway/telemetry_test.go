@@ -1,10 +1,9 @@
-package main
+package gateway_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,30 +18,23 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/internal/gateway"
+	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
 
-func (g *gateway) get(path string) (int, string) {
-	g.t.Helper()
-	resp, err := http.Get(g.srv.URL + path)
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	return resp.StatusCode, readAll(g.t, resp)
-}
-
 func TestMetrics(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "postgres")
 	cfg.Breaker = config.Breaker{Failures: 1, OpenFor: time.Hour}
 	g, crm := withFaultyCRM(t, cfg)
-	g.header("email", "ada.lovelace@example.com")
-	g.header("phonenumber", "+1 646 555 0111") // a new contact
-	g.post(`{ a: customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name }
+	g.Header("email", "ada.lovelace@example.com")
+	g.Header("phonenumber", "+1 646 555 0111") // a new contact
+	g.Post(`{ a: customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name }
   b: customerHeader(identifier: {key: "email", value: "grace.hopper@example.com"}) { name }
   c: customerHeader(identifier: {key: "email", value: "katherine@example.com"}) { name } }`, nil)
-	crm.set(0, errors.New("connection refused"))
-	g.post(headerQuery, map[string]any{"key": "user_id", "value": "u-1001"})
+	crm.Fail()
+	g.Post(gatewaytest.HeaderQuery, map[string]any{"key": "user_id", "value": "u-1001"})
 
-	status, body := g.get("/metrics")
+	status, body := g.Get("/metrics")
 	if status != http.StatusOK {
 		t.Fatalf("/metrics: %d", status)
 	}
@@ -113,15 +105,15 @@ func (s *syncBuffer) String() string {
 }
 
 func TestRequestLog(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
 	who := withKeys(cfg)
 	var logs syncBuffer
-	g := startGatewayLogged(t, cfg, true, slog.New(slog.NewJSONHandler(&logs, nil)))
+	g := gatewaytest.Start(t, cfg, gatewaytest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	body, _ := json.Marshal(map[string]any{"query": `query Header($v: String!) { customerHeader(identifier: {key: "email", value: $v}) { name } }`,
 		"variables": map[string]any{"v": "ada.lovelace@example.com"}, "operationName": "Header"})
-	g.tryWith(who.agent, body)
-	g.tryWith(who.agent, []byte(gql(`{ customerHeader(identifier: {key: "phonenumber", value: "not a phone"}) { name } }`, nil)))
-	g.tryWith(nil, body)
+	g.TryWith(who.agent, body)
+	g.TryWith(who.agent, []byte(gatewaytest.Body(`{ customerHeader(identifier: {key: "phonenumber", value: "not a phone"}) { name } }`, nil)))
+	g.TryWith(nil, body)
 
 	var lines []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
@@ -158,29 +150,50 @@ func TestRequestLog(t *testing.T) {
 	}
 }
 
+// TestReadiness: /readyz is 200 while the store and every source answer their checks, and 503
+// naming the CRM once its database stops answering; /healthz stays 200.
 func TestReadiness(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
-	g, _ := withFaultyCRM(t, cfg)
-	g.app.Health.CheckNow(context.Background())
-	if status, body := g.get("/readyz"); status != http.StatusOK || !strings.Contains(body, `"source crm":"ok"`) {
-		t.Fatalf("/readyz with everything up: %d %s", status, body)
+	cfg := gatewaytest.DemoConfig(t, "postgres")
+	cfg.HealthInterval = 100 * time.Millisecond
+	g := gatewaytest.Start(t, cfg, gatewaytest.WithFaults())
+	waitReadyz := func(want int, wants ...string) {
+		t.Helper()
+		var status int
+		var body string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if status, body = g.Get("/readyz"); status == want && containsAll(body, wants...) {
+				return
+			}
+		}
+		t.Fatalf("/readyz: %d %s; want %d with %q", status, body, want, wants)
 	}
-	if status, body := g.get("/healthz"); status != http.StatusOK || body != "ok\n" {
+	waitReadyz(http.StatusOK, `"source crm":"ok"`)
+	if status, body := g.Get("/healthz"); status != http.StatusOK || body != "ok\n" {
 		t.Fatalf("/healthz: %d %q", status, body)
 	}
-	g.app.dbs[1].Close() // opened in order: the store, the CRM, the warehouse
-	g.app.Health.CheckNow(context.Background())
-	if status, body := g.get("/readyz"); status != http.StatusServiceUnavailable || !strings.Contains(body, `"source crm":"unreachable"`) || !strings.Contains(body, `"store":"ok"`) {
-		t.Fatalf("/readyz with the CRM's database closed: %d %s", status, body)
+	g.Fault("crm").Fail()
+	waitReadyz(http.StatusServiceUnavailable, `"source crm":"unreachable"`, `"store":"ok"`)
+	if status, _ := g.Get("/healthz"); status != http.StatusOK {
+		t.Fatalf("/healthz while the CRM is down: %d", status)
 	}
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
 
 // TestGracefulShutdown stops a serving gateway while a request is in flight: readiness turns
 // false first, the request finishes with its answer, and new connections are refused.
 func TestGracefulShutdown(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "postgres")
+	cfg.Shutdown = config.Shutdown{Delay: time.Second, Grace: 5 * time.Second}
+	cfg.Sources[0].Timeout = 20 * time.Second // the request in flight is slow, not failed
 	g, crm := withFaultyCRM(t, cfg)
-	crm.set(400*time.Millisecond, nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -188,24 +201,23 @@ func TestGracefulShutdown(t *testing.T) {
 	url := "http://" + ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() {
-		served <- serve(ctx, g.app.Health, config.Shutdown{Delay: time.Second, Grace: 5 * time.Second}, slog.New(slog.DiscardHandler), endpoint{ln, g.app.Handler})
-	}()
-	g.app.Health.CheckNow(ctx)
+	go func() { served <- g.Gateway.Serve(ctx, gateway.Listeners{API: ln}) }()
+	crm.Delay(200 * time.Millisecond)
+	before := crm.Calls()
 
-	inFlight := make(chan *gqlResponse, 1)
+	inFlight := make(chan *gatewaytest.Response, 1)
 	go func() {
-		resp, err := http.Post(url+"/query", "application/json", strings.NewReader(gql("{ "+ada+" }", nil)))
+		resp, err := http.Post(url+"/query", "application/json", strings.NewReader(gatewaytest.Body("{ "+ada+" }", nil)))
 		if err != nil {
-			inFlight <- &gqlResponse{raw: []byte(err.Error())}
+			inFlight <- &gatewaytest.Response{Raw: []byte(err.Error())}
 			return
 		}
-		r, _ := parseResponse(resp)
+		r, _ := gatewaytest.ReadResponse(resp)
 		inFlight <- r
 	}()
-	for deadline := time.Now().Add(10 * time.Second); crm.calls.Load() == 0; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); crm.Calls() == before; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the request never reached the CRM: %s", (<-inFlight).raw)
+			t.Fatalf("the request never reached the CRM: %s", (<-inFlight).Raw)
 		}
 	}
 	cancel()
@@ -225,13 +237,13 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("/readyz while stopping: %d, want 503", readyz)
 	}
 	r := <-inFlight
-	if r.status != http.StatusOK || !strings.Contains(string(r.raw), "Ada Lovelace") {
-		t.Fatalf("in-flight request: %d %s", r.status, r.raw)
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Raw), "Ada Lovelace") {
+		t.Fatalf("in-flight request: %d %s", r.Status, r.Raw)
 	}
 	if err := <-served; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := http.Post(url+"/query", "application/json", strings.NewReader(gql("{ "+ada+" }", nil))); err == nil {
+	if _, err := http.Post(url+"/query", "application/json", strings.NewReader(gatewaytest.Body("{ "+ada+" }", nil))); err == nil {
 		t.Fatal("a new request was served after shutdown")
 	}
 }
@@ -239,36 +251,35 @@ func TestGracefulShutdown(t *testing.T) {
 // TestMetricsListener: with metrics_addr set, /metrics is served there and not beside the API,
 // and both listeners stop with the gateway.
 func TestMetricsListener(t *testing.T) {
-	cfg := demoConfig(t, "sqlite")
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
 	cfg.MetricsAddr = "127.0.0.1:0"
-	g := startGateway(t, cfg)
-	api, err := listen("127.0.0.1:0", g.app.Handler)
-	if err != nil {
-		t.Fatal(err)
+	cfg.Shutdown = config.Shutdown{Grace: 5 * time.Second}
+	g := gatewaytest.Start(t, cfg)
+	var ls gateway.Listeners
+	for _, ln := range []*net.Listener{&ls.API, &ls.Metrics} {
+		var err error
+		if *ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	metrics, err := listen(cfg.MetricsAddr, g.app.MetricsHandler)
-	if err != nil {
-		t.Fatal(err)
-	}
+	api, metrics := "http://"+ls.API.Addr().String(), "http://"+ls.Metrics.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() {
-		served <- serve(ctx, g.app.Health, config.Shutdown{Grace: 5 * time.Second}, slog.New(slog.DiscardHandler), api, metrics)
-	}()
+	go func() { served <- g.Gateway.Serve(ctx, ls) }()
 
-	resp, err := http.Post(api.url()+"/query", "application/json", strings.NewReader(gql("{ "+ada+" }", nil)))
+	resp, err := http.Post(api+"/query", "application/json", strings.NewReader(gatewaytest.Body("{ "+ada+" }", nil)))
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("query: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	if resp, err := http.Get(api.url() + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+	if resp, err := http.Get(api + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("/metrics beside the API: %v %v, want 404", resp, err)
 	}
-	resp, err = http.Get(metrics.url() + "/metrics")
+	resp, err = http.Get(metrics + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body := readAll(t, resp); !strings.Contains(body, `profilegate_requests_total{operation="customerHeader",outcome="ok"} 1`) {
+	if body := gatewaytest.ReadBody(t, resp); !strings.Contains(body, `profilegate_requests_total{operation="customerHeader",outcome="ok"} 1`) {
 		t.Fatalf("/metrics on metrics_addr:\n%s", grepLines(body, "profilegate_requests_total"))
 	}
 
@@ -276,10 +287,10 @@ func TestMetricsListener(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range []endpoint{api, metrics} {
-		if resp, err := http.Get(e.url() + "/healthz"); err == nil {
+	for _, u := range []string{api, metrics} {
+		if resp, err := http.Get(u + "/healthz"); err == nil {
 			resp.Body.Close()
-			t.Fatalf("%s still served after shutdown", e.url())
+			t.Fatalf("%s still served after shutdown", u)
 		}
 	}
 }
@@ -292,8 +303,8 @@ func TestTracing(t *testing.T) {
 	otel.SetTracerProvider(tp)
 	t.Cleanup(func() { otel.SetTracerProvider(prev) })
 
-	g := startGateway(t, demoConfig(t, "sqlite"))
-	g.header("email", "ada.lovelace@example.com")
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	g.Header("email", "ada.lovelace@example.com")
 	spans := exp.GetSpans()
 	var server sdktrace.ReadOnlySpan
 	lookups := map[string]int{}

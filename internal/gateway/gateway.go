@@ -1,0 +1,234 @@
+// Package gateway wires profilegate, and is the one place that does: it opens the store and
+// the sources a configuration names, builds the settings, the agent desk service, the
+// resolvers and the HTTP handler in front of them, and serves them. The command in the
+// repository's root only reads its flags and runs it; the tests' harness (gatewaytest) starts
+// it exactly as the command does.
+package gateway
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for PostgreSQL
+	"github.com/jmoiron/sqlx"
+	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
+
+	"github.com/profilegate/profilegate/auth"
+	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/demo"
+	"github.com/profilegate/profilegate/desk"
+	"github.com/profilegate/profilegate/loaders"
+	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/resolvers"
+	"github.com/profilegate/profilegate/settings"
+	"github.com/profilegate/profilegate/sources"
+	"github.com/profilegate/profilegate/sources/sqlsource"
+	"github.com/profilegate/profilegate/store"
+	"github.com/profilegate/profilegate/telemetry"
+)
+
+// Gateway is a wired profilegate.
+type Gateway struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	handler http.Handler
+	// metricsHandler serves /metrics when the configuration gives it an address of its own.
+	metricsHandler http.Handler
+	metrics        *telemetry.Metrics
+	health         *telemetry.Health
+	dbs            []*sqlx.DB
+	// stop ends the background work: settings refresh, health checks, JWKS refresh.
+	stop context.CancelFunc
+}
+
+// options are what New may be told besides the configuration.
+type options struct {
+	log     *slog.Logger
+	now     func() time.Time
+	seed    bool
+	version string
+}
+
+// Option changes how New wires the gateway.
+type Option func(*options)
+
+// WithLogger logs to log; the default discards.
+func WithLogger(log *slog.Logger) Option { return func(o *options) { o.log = log } }
+
+// WithClock makes now the gateway's clock (recorded contacts, settings history, "7 years").
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithDemoData creates the demo's tables in the sources and seeds them before serving.
+func WithDemoData() Option { return func(o *options) { o.seed = true } }
+
+// WithVersion names the build in the log and in traces.
+func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// New opens the store and the sources cfg names and builds the handler. cfg must be valid
+// (config.Load and LoadConfig validate). Databases are not reached until first used, except
+// the store, which is migrated: a source that is down at start does not keep the gateway from
+// starting.
+func New(ctx context.Context, cfg *config.Config, opts ...Option) (g *Gateway, err error) {
+	o := options{log: slog.New(slog.DiscardHandler), now: func() time.Time { return time.Now().UTC() }, version: "dev"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	g = &Gateway{cfg: cfg, log: o.log, metrics: telemetry.NewMetrics()}
+	ctx, g.stop = context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		if err != nil {
+			g.Close()
+		}
+	}()
+	if o.seed || cfg.Store.DSN == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("data_dir: %w", err)
+		}
+	}
+	norm, err := cfg.Normalizer()
+	if err != nil {
+		return nil, err
+	}
+	storeDB := cfg.StoreDatabase()
+	db, err := g.open("store", storeDB, cfg.DatabasePool(storeDB))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	st, err := store.New(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	checks := []telemetry.Check{{Name: "store", Ping: st.Ping}}
+	var guarded []*sources.Guarded
+	for _, sc := range cfg.Sources {
+		src, err := g.openSource(ctx, sc, norm, o.seed)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+		}
+		checks = append(checks, telemetry.Check{Name: "source " + sc.Name, Ping: src.Ping})
+		b := cfg.SourceBreaker(sc)
+		guarded = append(guarded, sources.Guard(src, cfg.SourceTimeout(sc), sources.Breaker{Failures: b.Failures, OpenFor: b.OpenFor}, g.metrics))
+	}
+	g.health = telemetry.NewHealth(checks, min(cfg.HealthInterval, 2*time.Second))
+	go g.health.Run(ctx, cfg.HealthInterval)
+
+	settingsService, err := settings.Open(ctx, st, norm, cfg.InitialSettings(norm), o.now, o.log)
+	if err != nil {
+		return nil, err
+	}
+	go settingsService.Watch(ctx, cfg.SettingsRefresh)
+	deskService := desk.New(desk.Config{
+		Normalizer: norm,
+		Resolution: cfg.Resolution(),
+		Store:      telemetry.CountingStore{UnidentifiedStore: st, Metrics: g.metrics},
+		Now:        o.now,
+	}, settingsService)
+	authn, err := auth.New(ctx, cfg.Auth, &http.Client{Timeout: 10 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	if authn.Disabled() {
+		o.log.Warn("auth is off: every request may read and change everything; this is only allowed on loopback", "addr", cfg.Addr)
+	}
+	res := &resolvers.Resolver{Desk: deskService, SettingsService: settingsService, MaxPageSize: cfg.Limits.MaxPageSize}
+	gql := loaders.NewFactory(guarded, cfg.BatchWait).Middleware(graphQLHandler(res, cfg.Limits, o.log))
+	g.handler = g.routes(g.edge(authn, gql), cfg.MetricsAddr == "")
+	if cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", g.metrics.Handler())
+		g.metricsHandler = mux
+	}
+	return g, nil
+}
+
+func (g *Gateway) openSource(ctx context.Context, sc config.SourceConfig, norm *profile.Normalizer, seed bool) (*sqlsource.Source, error) {
+	db, err := g.open("source:"+sc.Name, sc.Database, g.cfg.DatabasePool(sc.Database))
+	if err != nil {
+		return nil, err
+	}
+	if seed {
+		seedTables := demo.SeedWarehouse
+		if sc.Records != nil {
+			seedTables = demo.SeedCRM
+		}
+		if err := seedTables(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	if sc.Records != nil {
+		return sqlsource.NewRecordTable(sc.Name, db, norm, *sc.Records)
+	}
+	return sqlsource.NewIdentityGraph(sc.Name, db, norm, *sc.IdentityGraph)
+}
+
+// open opens a database with its connection pool and exports the pool's metrics under name.
+func (g *Gateway) open(name string, d config.Database, pool config.Pool) (*sqlx.DB, error) {
+	db, err := sqlx.Open(config.Drivers[d.Driver], d.DSN)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(pool.MaxOpen)
+	db.SetMaxIdleConns(pool.MaxIdle)
+	db.SetConnMaxLifetime(pool.MaxLifetime)
+	g.dbs = append(g.dbs, db)
+	g.metrics.Database(name, db.DB)
+	return db, nil
+}
+
+// Handler serves the API: /query, GraphiQL, health and, without metrics_addr, /metrics.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// MetricsHandler serves /metrics when the configuration gives it an address of its own; nil
+// when Handler serves it.
+func (g *Gateway) MetricsHandler() http.Handler { return g.metricsHandler }
+
+// Close stops the gateway's background work and closes every database it opened. It may be
+// called on a gateway New failed to finish.
+func (g *Gateway) Close() error {
+	if g.stop != nil {
+		g.stop()
+	}
+	var errs []error
+	for _, db := range g.dbs {
+		errs = append(errs, db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// LoadConfig reads the configuration file at path, or builds the demo's when path is empty
+// (isDemo), and applies the command line's address and data directory over it; each wins when
+// set. The result is validated.
+func LoadConfig(path, addr, dataDir string, getenv func(string) string) (cfg *config.Config, isDemo bool, err error) {
+	if path != "" {
+		if cfg, err = config.Load(path, getenv); err != nil {
+			return nil, false, err
+		}
+	} else {
+		cfg, isDemo = demo.Config(cmp.Or(dataDir, config.Default().DataDir)), true
+		cfg.ApplyEnv(getenv)
+	}
+	cfg.Addr = cmp.Or(addr, cfg.Addr)
+	cfg.DataDir = cmp.Or(dataDir, cfg.DataDir)
+	if err := cfg.Validate(); err != nil {
+		return nil, false, fmt.Errorf("config:\n%w", err)
+	}
+	return cfg, isDemo, nil
+}
+
+// NewLogger logs in the configured format and level to w: JSON lines for log collectors, text
+// for people (the demo).
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	level, _ := cfg.LogLevel() // validated
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

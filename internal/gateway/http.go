@@ -1,0 +1,67 @@
+package gateway
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/profilegate/profilegate/auth"
+	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/graph"
+	"github.com/profilegate/profilegate/graphiql"
+	"github.com/profilegate/profilegate/guard"
+	"github.com/profilegate/profilegate/httpapi"
+	"github.com/profilegate/profilegate/resolvers"
+	"github.com/profilegate/profilegate/telemetry"
+)
+
+// graphQLHandler serves the schema over HTTP POST and GET, within the limits.
+func graphQLHandler(res *resolvers.Resolver, limits config.Limits, log *slog.Logger) http.Handler {
+	cfg := graph.Config{Resolvers: res, Complexity: resolvers.Complexity(limits.MaxPageSize)}
+	cfg.Directives.HasRole = resolvers.HasRole
+	srv := handler.New(graph.NewExecutableSchema(cfg))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(httpapi.Transport{MaxBodyBytes: limits.MaxBodyBytes})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(limits.MaxTokens)
+	srv.Use(extension.Introspection{})
+	// The persisted-query extension fills the query in; the limits then measure it.
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(guard.Limits{MaxTokens: limits.MaxTokens, MaxDepth: limits.MaxDepth, MaxRootFields: limits.MaxRootFields, MaxAliases: limits.MaxAliases})
+	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
+	srv.Use(telemetry.Operations{})
+	srv.SetErrorPresenter(resolvers.PresentError(log))
+	srv.SetRecoverFunc(resolvers.Recover(log))
+	return srv
+}
+
+// edge puts what every request to /query passes through in front of gql, outermost first:
+// CORS (preflights carry no credentials), a span, the request's log line and metrics, the
+// limit of requests in flight, authentication, the Flex UI version.
+func (g *Gateway) edge(authn *auth.Authenticator, gql http.Handler) http.Handler {
+	limits := g.cfg.Limits
+	query := httpapi.Authenticate(authn, g.log, httpapi.WithFlexVersion(gql))
+	query = httpapi.Admit(limits.MaxInFlight, limits.InFlightWait, query)
+	return httpapi.CORS(g.cfg.CORSOrigins, telemetry.Traced("graphql", telemetry.Requests(g.metrics, g.log, query)))
+}
+
+// routes mounts the GraphQL endpoint, GraphiQL, the health checks and, with withMetrics, the
+// metrics.
+func (g *Gateway) routes(gql http.Handler, withMetrics bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/query", gql)
+	ui := graphiql.Handler()
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET /graphiql/", ui)
+	if withMetrics {
+		mux.Handle("GET /metrics", g.metrics.Handler())
+	}
+	mux.HandleFunc("GET /healthz", g.health.Live)
+	mux.HandleFunc("GET /readyz", g.health.Ready)
+	return mux
+}

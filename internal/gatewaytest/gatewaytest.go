@@ -1,0 +1,199 @@
+// Package gatewaytest is the one harness of profilegate's integration tests, in the manner of
+// Cosmo's router-tests/testenv: it starts the real gateway, wired by internal/gateway exactly
+// as the command wires it, on the demo's data in SQLite files or in a throwaway real
+// PostgreSQL, serves it on loopback, and gives the test one GraphQL client and a way to make
+// a source slow, hang or fail from the outside (a proxy in front of its database), so
+// production code carries no test hooks.
+package gatewaytest
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/demo"
+	"github.com/profilegate/profilegate/internal/gateway"
+	"github.com/profilegate/profilegate/internal/pgtest"
+	"github.com/profilegate/profilegate/store"
+)
+
+// Main runs a test package that uses the harness and stops the PostgreSQL it started.
+func Main(m *testing.M) { pgtest.Main(m) }
+
+// Now is the clock of every test gateway, so rendered headers do not age.
+var Now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+// Backends are the databases a gateway runs the demo on: everything on SQLite files, or
+// sources and store on one real PostgreSQL database.
+var Backends = []string{"sqlite", "postgres"}
+
+// DemoConfig is the demo's configuration on a backend.
+func DemoConfig(t testing.TB, backend string) *config.Config {
+	t.Helper()
+	cfg := demo.Config(t.TempDir())
+	if backend == "postgres" {
+		db := config.Database{Driver: "postgres", DSN: pgtest.DSN(t)}
+		cfg.Store = db
+		for i := range cfg.Sources {
+			cfg.Sources[i].Database = db
+		}
+	}
+	return cfg
+}
+
+// Env is one running gateway and what a test reaches it with.
+type Env struct {
+	t testing.TB
+	// Config is the configuration the gateway runs with.
+	Config *config.Config
+	// Gateway is the wired gateway.
+	Gateway *gateway.Gateway
+	// URL is where it is served, e.g. http://127.0.0.1:41234.
+	URL    string
+	faults map[string]*Fault
+	stop   func()
+}
+
+type options struct {
+	seed   bool
+	log    *slog.Logger
+	faults bool
+}
+
+// Option changes how Start starts a gateway.
+type Option func(*options)
+
+// NoSeed starts the gateway on its sources as they are, without creating the demo's tables.
+func NoSeed() Option { return func(o *options) { o.seed = false } }
+
+// WithLogger gives the gateway log; by default it logs to the test's log under -v only.
+func WithLogger(log *slog.Logger) Option { return func(o *options) { o.log = log } }
+
+// WithFaults puts a fault proxy in front of each PostgreSQL source, reached with Env.Fault.
+func WithFaults() Option { return func(o *options) { o.faults = true } }
+
+// Start validates cfg, wires a gateway for it (seeding the demo's data unless NoSeed) and
+// serves it on loopback until the test ends.
+func Start(t testing.TB, cfg *config.Config, opts ...Option) *Env {
+	t.Helper()
+	o := options{seed: true, log: slog.New(slog.DiscardHandler)}
+	if testing.Verbose() {
+		o.log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	env := &Env{t: t, Config: cfg, faults: map[string]*Fault{}}
+	if o.faults {
+		for i, sc := range cfg.Sources {
+			if sc.Driver == "postgres" {
+				f := newFault(t, sc.DSN)
+				env.faults[sc.Name] = f
+				cfg.Sources[i].DSN = f.dsn
+			}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	gwOpts := []gateway.Option{gateway.WithLogger(o.log), gateway.WithClock(func() time.Time { return Now })}
+	if o.seed {
+		gwOpts = append(gwOpts, gateway.WithDemoData())
+	}
+	g, err := gateway.New(context.Background(), cfg, gwOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g.Handler())
+	env.stop = sync.OnceFunc(func() {
+		srv.Close()
+		g.Close()
+	})
+	t.Cleanup(env.stop)
+	env.Gateway, env.URL = g, srv.URL
+	return env
+}
+
+// Stop stops serving and closes the gateway before the test ends, as a restart would.
+func (e *Env) Stop() { e.stop() }
+
+// Run runs test against a gateway on each backend, as subtests named by the backend; modify,
+// when not nil, changes the demo's configuration first.
+func Run(t *testing.T, modify func(*config.Config), test func(t *testing.T, env *Env), opts ...Option) {
+	t.Helper()
+	for _, backend := range Backends {
+		t.Run(backend, func(t *testing.T) {
+			cfg := DemoConfig(t, backend)
+			if modify != nil {
+				modify(cfg)
+			}
+			test(t, Start(t, cfg, opts...))
+		})
+	}
+}
+
+// Fault returns the fault proxy in front of the named source; the gateway must have been
+// started WithFaults on PostgreSQL.
+func (e *Env) Fault(source string) *Fault {
+	e.t.Helper()
+	f, ok := e.faults[source]
+	if !ok {
+		e.t.Fatalf("no fault proxy in front of source %q: start the gateway WithFaults on PostgreSQL", source)
+	}
+	return f
+}
+
+// DB opens a database of the configuration for the test to look into, closed when it ends.
+func (e *Env) DB(d config.Database) *sqlx.DB {
+	e.t.Helper()
+	db, err := sqlx.Open(config.Drivers[d.Driver], d.DSN)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Store opens the gateway's store from the test's side.
+func (e *Env) Store() *store.Store {
+	e.t.Helper()
+	st, err := store.New(context.Background(), e.DB(e.Config.StoreDatabase()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return st
+}
+
+// UnidentifiedCount counts the unidentified profiles the gateway recorded.
+func (e *Env) UnidentifiedCount() int {
+	e.t.Helper()
+	var n int
+	if err := e.DB(e.Config.StoreDatabase()).Get(&n, `SELECT COUNT(*) FROM unidentified_contacts`); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// Host is the gateway's host:port.
+func (e *Env) Host() string {
+	u, _ := url.Parse(e.URL)
+	return u.Host
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimSpace(p)))
+	return len(p), nil
+}
+
+// T is the test the gateway was started for.
+func (e *Env) T() testing.TB { return e.t }

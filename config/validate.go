@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"regexp"
@@ -17,7 +18,8 @@ import (
 
 var sourceName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 
-// Validate reports every problem in c at once.
+// Validate reports every problem in c at once. Each section validates itself; Validate adds
+// what spans sections (identifier keys, sources, initial settings).
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -33,78 +35,104 @@ func (c *Config) Validate() error {
 	if c.BatchWait < 0 || c.BatchWait > time.Second {
 		add("batch_wait: %s is outside 0..1s", c.BatchWait)
 	}
-	norm, err := c.Normalizer()
-	if err != nil {
-		errs = append(errs, err)
+	if c.SettingsRefresh < 100*time.Millisecond || c.SettingsRefresh > time.Hour {
+		add("settings_refresh: %s is outside 100ms..1h", c.SettingsRefresh)
 	}
+	if c.HealthInterval < 100*time.Millisecond {
+		add("health_interval: %s is shorter than 100ms", c.HealthInterval)
+	}
+	norm, err := c.Normalizer()
+	errs = append(errs, err)
 	for _, k := range c.IDPriority {
 		if _, ok := norm.Normalization(k); !ok && k != "custom" {
 			add("id_priority: %q is not an identifier key or \"custom\"", k)
 		}
 	}
-	if _, ok := Drivers[c.Store.Driver]; !ok {
-		add("store.driver: %q is not one of sqlite, postgres", c.Store.Driver)
-	} else if c.Store.Driver == "postgres" && c.Store.DSN == "" {
-		add("store.dsn: postgres needs a DSN (or PROFILEGATE_STORE_DSN)")
+	errs = append(errs,
+		c.Store.validate("store"), c.Pool.validate("pool"), c.Limits.validate(), c.Log.validate(),
+		c.Shutdown.validate(), c.validateEdge(), c.Auth.Validate())
+	for _, e := range settings.Validate(c.InitialSettings(norm), norm) {
+		add("initial settings %s: %s", strings.Join(e.Field, "."), e.Message)
 	}
-	errs = append(errs, validatePool("pool", c.Pool))
-	if c.Store.Pool != nil {
-		errs = append(errs, validatePool("store.pool", *c.Store.Pool))
-	}
-	if c.SettingsRefresh < 100*time.Millisecond || c.SettingsRefresh > time.Hour {
-		add("settings_refresh: %s is outside 100ms..1h", c.SettingsRefresh)
-	}
-	for _, l := range []struct {
-		name  string
-		value int64
-	}{
-		{"max_body_bytes", c.Limits.MaxBodyBytes}, {"max_tokens", int64(c.Limits.MaxTokens)},
-		{"max_depth", int64(c.Limits.MaxDepth)}, {"max_root_fields", int64(c.Limits.MaxRootFields)},
-		{"max_aliases", int64(c.Limits.MaxAliases)}, {"max_complexity", int64(c.Limits.MaxComplexity)},
-		{"max_page_size", int64(c.Limits.MaxPageSize)}, {"max_in_flight", int64(c.Limits.MaxInFlight)},
-	} {
-		if l.value <= 0 {
-			add("limits.%s: must be positive", l.name)
-		}
-	}
-	if c.Limits.InFlightWait < 0 || c.Limits.InFlightWait > 10*time.Second {
-		add("limits.in_flight_wait: %s is outside 0..10s", c.Limits.InFlightWait)
+	errs = append(errs, c.validateSources(norm)...)
+	return errors.Join(errs...)
+}
+
+// validateEdge checks what faces the network: auth off only on loopback, CORS origins, the
+// metrics address, tracing.
+func (c *Config) validateEdge() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Auth.Disabled && !Loopback(c.Addr) {
+		add("auth: disabled is only allowed on a loopback address, and addr %q is reachable from other hosts; configure api_keys or jwt, or listen on 127.0.0.1", c.Addr)
 	}
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "") {
 			add("cors_origins: %q is not an origin such as https://flex.twilio.com", o)
 		}
 	}
-	if c.Log.Format != "json" && c.Log.Format != "text" {
-		add("log.format: %q is not json or text", c.Log.Format)
-	}
-	if _, err := c.LogLevel(); err != nil {
-		add("log.level: %v", err)
-	}
-	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
-		add("tracing.sample_ratio: %v is outside 0..1", c.Tracing.SampleRatio)
-	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil || c.MetricsAddr == c.Addr {
 			add("metrics_addr: %q must be a host:port other than addr", c.MetricsAddr)
 		}
 	}
-	if c.HealthInterval < 100*time.Millisecond {
-		add("health_interval: %s is shorter than 100ms", c.HealthInterval)
+	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
+		add("tracing.sample_ratio: %v is outside 0..1", c.Tracing.SampleRatio)
 	}
-	if c.Shutdown.Delay < 0 || c.Shutdown.Grace <= 0 {
-		add("shutdown: delay must not be negative and grace must be positive")
+	return errors.Join(errs...)
+}
+
+func (l Limits) validate() error {
+	var errs []error
+	for _, v := range []struct {
+		name  string
+		value int64
+	}{
+		{"max_body_bytes", l.MaxBodyBytes}, {"max_tokens", int64(l.MaxTokens)},
+		{"max_depth", int64(l.MaxDepth)}, {"max_root_fields", int64(l.MaxRootFields)},
+		{"max_aliases", int64(l.MaxAliases)}, {"max_complexity", int64(l.MaxComplexity)},
+		{"max_page_size", int64(l.MaxPageSize)}, {"max_in_flight", int64(l.MaxInFlight)},
+	} {
+		if v.value <= 0 {
+			errs = append(errs, fmt.Errorf("limits.%s: must be positive", v.name))
+		}
 	}
-	if err := c.Auth.Validate(); err != nil {
-		errs = append(errs, err)
+	if l.InFlightWait < 0 || l.InFlightWait > 10*time.Second {
+		errs = append(errs, fmt.Errorf("limits.in_flight_wait: %s is outside 0..10s", l.InFlightWait))
 	}
-	if c.Auth.Disabled && !Loopback(c.Addr) {
-		add("auth: disabled is only allowed on a loopback address, and addr %q is reachable from other hosts; configure api_keys or jwt, or listen on 127.0.0.1", c.Addr)
+	return errors.Join(errs...)
+}
+
+func (l Log) validate() error {
+	var errs []error
+	if l.Format != "json" && l.Format != "text" {
+		errs = append(errs, fmt.Errorf("log.format: %q is not json or text", l.Format))
 	}
-	for _, e := range settings.Validate(c.InitialSettings(norm), norm) {
-		add("initial settings %s: %s", strings.Join(e.Field, "."), e.Message)
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(l.Level)); err != nil {
+		errs = append(errs, fmt.Errorf("log.level: %v", err))
 	}
-	errs = append(errs, c.validateSources(norm)...)
+	return errors.Join(errs...)
+}
+
+func (s Shutdown) validate() error {
+	if s.Delay < 0 || s.Grace <= 0 {
+		return errors.New("shutdown: delay must not be negative and grace must be positive")
+	}
+	return nil
+}
+
+// validate checks a database's driver, DSN and pool; at names it in messages.
+func (d Database) validate(at string) error {
+	var errs []error
+	if _, ok := Drivers[d.Driver]; !ok {
+		errs = append(errs, fmt.Errorf("%s.driver: %q is not one of sqlite, postgres", at, d.Driver))
+	} else if d.Driver == "postgres" && d.DSN == "" {
+		errs = append(errs, fmt.Errorf("%s.dsn: postgres needs a DSN (or PROFILEGATE_STORE_DSN)", at))
+	}
+	if d.Pool != nil {
+		errs = append(errs, d.Pool.validate(at+".pool"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -137,7 +165,7 @@ func (c *Config) validateSources(norm *profile.Normalizer) []error {
 			add("%s: breaker.open_for must be positive while breaker.failures is set", at)
 		}
 		if s.Pool != nil {
-			errs = append(errs, validatePool(at+": pool", *s.Pool))
+			errs = append(errs, s.Pool.validate(at+": pool"))
 		}
 		if (s.Records == nil) == (s.IdentityGraph == nil) {
 			add("%s: set exactly one of records and identity_graph", at)
@@ -166,8 +194,8 @@ func (c *Config) validateSources(norm *profile.Normalizer) []error {
 	return errs
 }
 
-// validatePool reports what is wrong with a connection pool, or nil.
-func validatePool(at string, p Pool) error {
+// validate reports what is wrong with a connection pool, or nil.
+func (p Pool) validate(at string) error {
 	if p.MaxOpen < 1 || p.MaxIdle < 0 || p.MaxIdle > p.MaxOpen || p.MaxLifetime < 0 {
 		return fmt.Errorf("%s: max_open must be at least 1, max_idle between 0 and max_open, max_lifetime not negative (have %d, %d, %s)",
 			at, p.MaxOpen, p.MaxIdle, p.MaxLifetime)

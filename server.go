@@ -85,6 +85,12 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 		return err
 	}
 	defer g.Close()
+	if isDemo {
+		// The demo's indexes take a moment: its first answers are complete.
+		if err := g.WaitForIndexes(ctx); err != nil {
+			return err
+		}
+	}
 	ls, err := g.Listen()
 	if err != nil {
 		return err

@@ -36,6 +36,8 @@ type Config struct {
 	Breaker Breaker `yaml:"breaker"`
 	// Pool is the connection pool of databases that set none: the store's and each source's.
 	Pool Pool `yaml:"pool"`
+	// MatchIndex is the match index of sources that set none.
+	MatchIndex MatchIndex `yaml:"match_index"`
 	// BatchWait bounds how long a source's loader waits for the lookups of an operation's other
 	// root fields to join a batch; a batch that has them all goes at once.
 	BatchWait time.Duration `yaml:"batch_wait"`
@@ -138,6 +140,21 @@ type Pool struct {
 	MaxLifetime time.Duration `yaml:"max_lifetime"`
 }
 
+// MatchIndex says how a source's match index is kept: the index finds records whatever
+// spelling the source stores an identifier in.
+type MatchIndex struct {
+	// Disabled turns the index off: lookups then find only the spellings SQL compares
+	// (stored_as).
+	Disabled bool `yaml:"disabled"`
+	// Refresh is how often the index catches up with the source's changes (its
+	// updated_column or timestamp_column): the longest a contact written in an unusual
+	// spelling waits to be found.
+	Refresh time.Duration `yaml:"refresh"`
+	// Reconcile is how often the index is rebuilt in full, to drop deleted records and catch
+	// changes that left the updated column alone.
+	Reconcile time.Duration `yaml:"reconcile"`
+}
+
 // Database is a database to open: driver "sqlite" or "postgres", its DSN, and optionally
 // its own connection pool.
 type Database struct {
@@ -155,6 +172,8 @@ type SourceConfig struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// Breaker overrides the global circuit breaker for this source.
 	Breaker *Breaker `yaml:"breaker"`
+	// MatchIndex overrides the global match index for this source.
+	MatchIndex *MatchIndex `yaml:"match_index"`
 	// SystemOfRecord marks a source whose records are known customers (the CRM).
 	SystemOfRecord bool                     `yaml:"system_of_record"`
 	Records        *sqlsource.RecordTable   `yaml:"records"`
@@ -174,6 +193,7 @@ func Default() *Config {
 		Timeout:         2 * time.Second,
 		Breaker:         Breaker{Failures: 5, OpenFor: 10 * time.Second},
 		Pool:            Pool{MaxOpen: 10, MaxIdle: 10, MaxLifetime: 30 * time.Minute},
+		MatchIndex:      MatchIndex{Refresh: 5 * time.Second, Reconcile: 10 * time.Minute},
 		BatchWait:       2 * time.Millisecond,
 		SettingsRefresh: 2 * time.Second,
 		IDPriority:      slices.Clone(profile.DefaultIDPriority),
@@ -289,6 +309,14 @@ func (c *Config) DatabasePool(d Database) Pool {
 		return *d.Pool
 	}
 	return c.Pool
+}
+
+// SourceMatchIndex returns the match index of a source, falling back to the global one.
+func (c *Config) SourceMatchIndex(s SourceConfig) MatchIndex {
+	if s.MatchIndex != nil {
+		return *s.MatchIndex
+	}
+	return c.MatchIndex
 }
 
 // SourceTimeout returns the timeout of a source, falling back to the global one.

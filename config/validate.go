@@ -49,7 +49,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs,
-		c.Store.validate("store"), c.Pool.validate("pool"), c.Limits.validate(), c.Log.validate(),
+		c.Store.validate("store"), c.Pool.validate("pool"), c.MatchIndex.validate("match_index"), c.Limits.validate(), c.Log.validate(),
 		c.Shutdown.validate(), c.validateEdge(), c.Auth.Validate())
 	for _, e := range settings.Validate(c.InitialSettings(norm), norm) {
 		add("initial settings %s: %s", strings.Join(e.Field, "."), e.Message)
@@ -167,6 +167,9 @@ func (c *Config) validateSources(norm *profile.Normalizer) []error {
 		if s.Pool != nil {
 			errs = append(errs, s.Pool.validate(at+": pool"))
 		}
+		if s.MatchIndex != nil {
+			errs = append(errs, s.MatchIndex.validate(at+": match_index"))
+		}
 		if (s.Records == nil) == (s.IdentityGraph == nil) {
 			add("%s: set exactly one of records and identity_graph", at)
 		}
@@ -192,6 +195,16 @@ func (c *Config) validateSources(norm *profile.Normalizer) []error {
 		}
 	}
 	return errs
+}
+
+func (m MatchIndex) validate(at string) error {
+	if m.Disabled {
+		return nil
+	}
+	if m.Refresh < 100*time.Millisecond || m.Refresh > time.Hour || m.Reconcile < m.Refresh {
+		return fmt.Errorf("%s: refresh must be between 100ms and 1h and reconcile no shorter than refresh (have %s, %s)", at, m.Refresh, m.Reconcile)
+	}
+	return nil
 }
 
 // validate reports what is wrong with a connection pool, or nil.

@@ -23,6 +23,10 @@ const (
 	BadUserInput      Code = "BAD_USER_INPUT"
 	UnknownIdentifier Code = "UNKNOWN_IDENTIFIER"
 	SourceUnavailable Code = "SOURCE_UNAVAILABLE"
+	// SourceIncomplete: a source answered, but may not have found every match (its match
+	// index is still being built); what it found is in the answer, and nobody it did not
+	// find is taken as a new contact.
+	SourceIncomplete Code = "SOURCE_INCOMPLETE"
 	Internal          Code = "INTERNAL"
 	// Forbidden: the caller's role may not do this.
 	Forbidden Code = "FORBIDDEN"
@@ -67,6 +71,7 @@ var table = map[Code]Info{
 	BadUserInput:      {Status: http.StatusBadRequest},
 	UnknownIdentifier: {Status: http.StatusBadRequest},
 	SourceUnavailable: {Status: http.StatusBadGateway},
+	SourceIncomplete:  {Status: http.StatusServiceUnavailable},
 	Internal:          {Status: http.StatusInternalServerError},
 	Forbidden:         {Status: http.StatusForbidden},
 	ComponentDisabled: {Status: http.StatusForbidden},

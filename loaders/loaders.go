@@ -20,6 +20,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/sources"
 )
@@ -140,7 +141,7 @@ func batch(s *sources.Guarded) dataloader.BatchFunc[string, []profile.Record] {
 		}
 		recs, err := s.Lookup(context.WithoutCancel(ctx), all, len(keys))
 		for i, ids := range fetches {
-			if err != nil {
+			if err != nil && err.Code != errcode.SourceIncomplete {
 				results[i] = &dataloader.Result[[]profile.Record]{Error: err}
 				continue
 			}
@@ -151,6 +152,9 @@ func batch(s *sources.Guarded) dataloader.BatchFunc[string, []profile.Record] {
 				}
 			}
 			results[i] = &dataloader.Result[[]profile.Record]{Data: matched}
+			if err != nil {
+				results[i].Error = err // answered, but maybe not everything: the records count
+			}
 		}
 		return results
 	}

@@ -94,6 +94,9 @@ func (n *Normalizer) Normalize(id Identifier) (Identifier, error) {
 	return Identifier{Key: id.Key, Value: v}, nil
 }
 
+// Region is the region phone numbers without a country code are read in.
+func (n *Normalizer) Region() string { return n.region }
+
 // NormalizeValue brings a value to the canonical form of a normalization.
 func (n *Normalizer) NormalizeValue(norm Normalization, raw string) (string, error) {
 	if !utf8.ValidString(raw) {

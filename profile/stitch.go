@@ -97,7 +97,7 @@ func (s *Stitcher) Match(ctx context.Context, f Fetcher, raw Identifier) (*Match
 // those found by the first round (seeds), and the failures of sources that did not answer.
 func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Record, map[*Record]bool, []*errcode.Error) {
 	asked := map[string]map[Identifier]bool{}
-	failed := map[string]*errcode.Error{}
+	failed, incomplete := map[string]*errcode.Error{}, map[string]*errcode.Error{}
 	byKey := map[[2]string]*Record{}
 	var records []*Record
 	seeds := map[*Record]bool{}
@@ -109,7 +109,11 @@ func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Rec
 	for round := 0; round <= s.opts.Depth && len(frontier) > 0; round++ {
 		found, errs := s.fetchRound(ctx, f, frontier)
 		for name, e := range errs {
-			failed[name] = e
+			if e.Code == errcode.SourceIncomplete {
+				incomplete[name] = e // it answered: its records count and it is asked again
+			} else {
+				failed[name] = e
+			}
 		}
 		for name, ids := range frontier {
 			if asked[name] == nil {
@@ -137,9 +141,9 @@ func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Rec
 		}
 		frontier = s.next(fresh, asked, failed)
 	}
-	errs := make([]*errcode.Error, 0, len(failed))
+	errs := make([]*errcode.Error, 0, len(failed)+len(incomplete))
 	for _, src := range s.opts.Sources {
-		if e := failed[src.Name]; e != nil {
+		if e := cmp.Or(failed[src.Name], incomplete[src.Name]); e != nil {
 			errs = append(errs, e)
 		}
 	}
@@ -159,7 +163,9 @@ func (s *Stitcher) fetchRound(ctx context.Context, f Fetcher, frontier map[strin
 			defer mu.Unlock()
 			if err != nil {
 				errs[name] = asSourceError(name, err)
-				return
+				if errs[name].Code != errcode.SourceIncomplete {
+					return
+				}
 			}
 			found[name] = recs
 		})
@@ -195,7 +201,7 @@ func (s *Stitcher) next(fresh []*Record, asked map[string]map[Identifier]bool, f
 }
 
 func asSourceError(name string, err error) *errcode.Error {
-	if e, ok := err.(*errcode.Error); ok && e.Code == errcode.SourceUnavailable {
+	if e, ok := err.(*errcode.Error); ok && (e.Code == errcode.SourceUnavailable || e.Code == errcode.SourceIncomplete) {
 		return e
 	}
 	return errcode.SourceError(name, "lookup failed", err)

@@ -59,6 +59,8 @@ func Guard(src profile.Source, timeout time.Duration, b Breaker, obs Observer) *
 			MaxRequests: 1,
 			Timeout:     b.OpenFor,
 			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= b.Failures },
+			// A source that answered without being sure it found everything is up.
+			IsSuccessful: func(err error) bool { return err == nil || errcode.Of(err) == errcode.SourceIncomplete },
 			OnStateChange: func(name string, _, to gobreaker.State) {
 				if obs != nil {
 					obs.BreakerState(name, to.String())
@@ -107,7 +109,10 @@ func (s *Guarded) Lookup(ctx context.Context, ids []profile.Identifier, fetches 
 }
 
 func (s *Guarded) sourceError(err error) *errcode.Error {
+	var e *errcode.Error
 	switch {
+	case errors.As(err, &e) && e.Code == errcode.SourceIncomplete:
+		return e
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		return errcode.SourceError(s.Name(), fmt.Sprintf("is failing: its circuit breaker is open after failures in a row, and it is probed again within %s", s.openFor), err)
 	case errors.Is(err, context.DeadlineExceeded):

@@ -60,6 +60,49 @@ CREATE TABLE settings_history (
 	after_body  TEXT NOT NULL
 )`,
 	},
+	{
+		// The match index: each source's identifiers as profilegate normalizes them, by the
+		// source's record id, so stored values in any spelling are found; and per source, how
+		// far the index is built and who maintains it.
+		sqlite: `CREATE TABLE match_index (
+	source    TEXT NOT NULL,
+	key       TEXT NOT NULL,
+	value     TEXT NOT NULL,
+	record_id TEXT NOT NULL,
+	PRIMARY KEY (source, key, value, record_id)
+) WITHOUT ROWID;
+CREATE INDEX match_index_by_record ON match_index (source, record_id);
+CREATE TABLE match_index_state (
+	source        TEXT PRIMARY KEY,
+	shape         TEXT NOT NULL,
+	built         INTEGER NOT NULL,
+	watermark     TEXT NOT NULL,
+	rows          INTEGER NOT NULL,
+	refreshed_at  DATETIME NOT NULL,
+	reconciled_at DATETIME NOT NULL,
+	lease_owner   TEXT NOT NULL,
+	lease_until   DATETIME NOT NULL
+)`,
+		postgres: `CREATE TABLE match_index (
+	source    TEXT NOT NULL,
+	key       TEXT NOT NULL,
+	value     TEXT NOT NULL,
+	record_id TEXT NOT NULL,
+	PRIMARY KEY (source, key, value, record_id)
+);
+CREATE INDEX match_index_by_record ON match_index (source, record_id);
+CREATE TABLE match_index_state (
+	source        TEXT PRIMARY KEY,
+	shape         TEXT NOT NULL,
+	built         BOOLEAN NOT NULL,
+	watermark     TEXT NOT NULL,
+	rows          BIGINT NOT NULL,
+	refreshed_at  TIMESTAMPTZ NOT NULL,
+	reconciled_at TIMESTAMPTZ NOT NULL,
+	lease_owner   TEXT NOT NULL,
+	lease_until   TIMESTAMPTZ NOT NULL
+)`,
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes replicas migrating at once.

@@ -9,10 +9,13 @@ import (
 	"time"
 )
 
-// Check is one dependency readiness depends on: the store, a source.
+// Check is one dependency readiness depends on: the store, a source, a source's match index.
 type Check struct {
 	Name string
 	Ping func(context.Context) error
+	// Says, when set, makes /readyz show Ping's error as the check's state; errors of the
+	// others may hold addresses and show as "unreachable".
+	Says bool
 }
 
 // Health answers liveness and readiness. Ready means: not shutting down, and the store and
@@ -34,30 +37,37 @@ func NewHealth(checks []Check, timeout time.Duration) *Health {
 	return h
 }
 
-// Run checks every dependency now and then every interval until ctx ends.
+// Run checks every dependency now and then every interval until ctx ends; while a check
+// fails, every second, so readiness returns soon after the dependency does.
 func (h *Health) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
-		h.CheckNow(ctx)
+		wait := every
+		if !h.CheckNow(ctx) {
+			wait = min(every, time.Second)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }
 
-// CheckNow runs every check once, concurrently.
-func (h *Health) CheckNow(ctx context.Context) {
+// CheckNow runs every check once, concurrently, and reports whether all passed.
+func (h *Health) CheckNow(ctx context.Context) bool {
 	var wg sync.WaitGroup
+	var failed atomic.Bool
 	for _, c := range h.checks {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(ctx, h.timeout)
 			defer cancel()
 			state := "ok"
 			if err := c.Ping(ctx); err != nil {
+				failed.Store(true)
 				state = "unreachable" // the cause is logged by the source's lookups, not shown here
+				if c.Says {
+					state = err.Error()
+				}
 			}
 			h.mu.Lock()
 			h.last[c.Name] = state
@@ -65,6 +75,7 @@ func (h *Health) CheckNow(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+	return !failed.Load()
 }
 
 // Stopping turns readiness off for good: the gateway is shutting down.

@@ -13,10 +13,12 @@ import (
 )
 
 // withFaultyCRM starts the demo on PostgreSQL with a fault proxy in front of the CRM's
-// database. Health checks wait an hour, so the CRM is reached only by the test's requests.
+// database. Health checks and the match index's refreshes wait an hour, so after the index's
+// first build the CRM is reached only by the test's requests.
 func withFaultyCRM(t testing.TB, cfg *config.Config) (*gatewaytest.Env, *gatewaytest.Fault) {
 	t.Helper()
 	cfg.HealthInterval = time.Hour
+	cfg.MatchIndex = config.MatchIndex{Refresh: time.Hour, Reconcile: time.Hour}
 	g := gatewaytest.Start(t, cfg, gatewaytest.WithFaults())
 	return g, g.Fault("crm")
 }

@@ -8,6 +8,7 @@ package gateway
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 	"github.com/profilegate/profilegate/demo"
 	"github.com/profilegate/profilegate/desk"
 	"github.com/profilegate/profilegate/loaders"
+	"github.com/profilegate/profilegate/matchindex"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/resolvers"
 	"github.com/profilegate/profilegate/settings"
@@ -43,6 +45,7 @@ type Gateway struct {
 	metricsHandler http.Handler
 	metrics        *telemetry.Metrics
 	health         *telemetry.Health
+	indexes        []*matchindex.Index
 	dbs            []*sqlx.DB
 	// stop ends the background work: settings refresh, health checks, JWKS refresh.
 	stop context.CancelFunc
@@ -107,12 +110,24 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (g *Gateway, e
 	}
 	checks := []telemetry.Check{{Name: "store", Ping: st.Ping}}
 	var guarded []*sources.Guarded
+	indexMetrics := g.metrics.MatchIndexes(o.now)
+	owner := replicaName()
 	for _, sc := range cfg.Sources {
 		src, err := g.openSource(ctx, sc, norm, o.seed)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", sc.Name, err)
 		}
 		checks = append(checks, telemetry.Check{Name: "source " + sc.Name, Ping: src.Ping})
+		if mi := cfg.SourceMatchIndex(sc); !mi.Disabled {
+			ix := matchindex.New(src, st, matchindex.Config{
+				Refresh: mi.Refresh, Reconcile: mi.Reconcile, Owner: owner, Lease: max(30*time.Second, 3*mi.Refresh),
+				Now: o.now, Log: o.log, Observer: indexMetrics,
+			})
+			src.UseIndex(ix)
+			go ix.Run(ctx)
+			checks = append(checks, telemetry.Check{Name: "match index " + sc.Name, Ping: ix.Check, Says: true})
+			g.indexes = append(g.indexes, ix)
+		}
 		b := cfg.SourceBreaker(sc)
 		guarded = append(guarded, sources.Guard(src, cfg.SourceTimeout(sc), sources.Breaker{Failures: b.Failures, OpenFor: b.OpenFor}, g.metrics))
 	}
@@ -185,6 +200,17 @@ func (g *Gateway) open(name string, d config.Database, pool config.Pool) (*sqlx.
 // Handler serves the API: /query, GraphiQL, health and, without metrics_addr, /metrics.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
+// WaitForIndexes blocks until every source's match index has finished its first build, or
+// ctx ends. Until then the gateway serves, matching live only, and is not ready.
+func (g *Gateway) WaitForIndexes(ctx context.Context) error {
+	for _, ix := range g.indexes {
+		if err := ix.WaitReady(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // MetricsHandler serves /metrics when the configuration gives it an address of its own; nil
 // when Handler serves it.
 func (g *Gateway) MetricsHandler() http.Handler { return g.metricsHandler }
@@ -200,6 +226,13 @@ func (g *Gateway) Close() error {
 		errs = append(errs, db.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// replicaName names this process among the replicas sharing a store, for the match index's
+// lease: host, process and a random part, so a restarted process is a new replica.
+func replicaName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
 }
 
 // LoadConfig reads the configuration file at path, or builds the demo's when path is empty

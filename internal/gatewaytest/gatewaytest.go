@@ -63,9 +63,10 @@ type Env struct {
 }
 
 type options struct {
-	seed   bool
-	log    *slog.Logger
-	faults bool
+	seed        bool
+	log         *slog.Logger
+	faults      bool
+	waitIndexes bool
 }
 
 // Option changes how Start starts a gateway.
@@ -77,6 +78,10 @@ func NoSeed() Option { return func(o *options) { o.seed = false } }
 // WithLogger gives the gateway log; by default it logs to the test's log under -v only.
 func WithLogger(log *slog.Logger) Option { return func(o *options) { o.log = log } }
 
+// NoWait serves at once, without waiting for the match indexes' first build, as a gateway
+// does that a load balancer has not yet found ready.
+func NoWait() Option { return func(o *options) { o.waitIndexes = false } }
+
 // WithFaults puts a fault proxy in front of each PostgreSQL source, reached with Env.Fault.
 func WithFaults() Option { return func(o *options) { o.faults = true } }
 
@@ -84,7 +89,7 @@ func WithFaults() Option { return func(o *options) { o.faults = true } }
 // serves it on loopback until the test ends.
 func Start(t testing.TB, cfg *config.Config, opts ...Option) *Env {
 	t.Helper()
-	o := options{seed: true, log: slog.New(slog.DiscardHandler)}
+	o := options{seed: true, log: slog.New(slog.DiscardHandler), waitIndexes: true}
 	if testing.Verbose() {
 		o.log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
@@ -111,6 +116,14 @@ func Start(t testing.TB, cfg *config.Config, opts ...Option) *Env {
 	g, err := gateway.New(context.Background(), cfg, gwOpts...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.waitIndexes {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := g.WaitForIndexes(ctx); err != nil {
+			g.Close()
+			t.Fatal(err)
+		}
 	}
 	srv := httptest.NewServer(g.Handler())
 	env.stop = sync.OnceFunc(func() {

@@ -66,7 +66,7 @@ func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g Iden
 
 // lookup finds the matching profile ids and reads all their identifier and trait rows in one
 // statement; values are read as text, so a traits table with typed values still unions.
-func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string][]string) ([]profile.Record, error) {
+func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string][]string, profileIDs []string) ([]profile.Record, error) {
 	g := ig.g
 	var conds []string
 	var args []any
@@ -82,6 +82,12 @@ func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string
 			args = append(args, t)
 		}
 		args = append(args, a...)
+	}
+	if len(profileIDs) > 0 {
+		conds = append(conds, g.ProfileIDColumn+" IN ("+placeholders(len(profileIDs))+")")
+		for _, id := range profileIDs {
+			args = append(args, id)
+		}
 	}
 	if len(conds) == 0 {
 		return nil, nil
@@ -173,4 +179,51 @@ func (b *graphBuilder) records() []profile.Record {
 		out = append(out, *b.recs[pid])
 	}
 	return out
+}
+
+func (ig *identityGraph) incremental() bool { return ig.g.TimestampColumn != "" }
+
+func (ig *identityGraph) describe() string {
+	g := ig.g
+	var b strings.Builder
+	fmt.Fprintf(&b, "identity graph %s id=%s type=%s value=%s ts=%s", g.IdentifiersTable, g.ProfileIDColumn, g.TypeColumn, g.ValueColumn, g.TimestampColumn)
+	for _, stored := range slices.Sorted(maps.Keys(ig.keyOf)) {
+		fmt.Fprintf(&b, " %s:%s/%s", stored, ig.keyOf[stored], ig.matchers[ig.keyOf[stored]].norm)
+	}
+	return b.String()
+}
+
+// scan streams the identifiers table: every row, or all rows of the profiles that have a row
+// changed at or after since. Profiles are handed over row by row.
+func (ig *identityGraph) scan(ctx context.Context, s *Source, since string, fn func(string, []profile.Identifier) error) (string, error) {
+	g := ig.g
+	ts := "NULL"
+	if g.TimestampColumn != "" {
+		ts = "CAST(" + g.TimestampColumn + " AS TEXT)"
+	}
+	q := fmt.Sprintf("SELECT %s, %s, %s, %s FROM %s", g.ProfileIDColumn, g.TypeColumn, g.ValueColumn, ts, g.IdentifiersTable)
+	var args []any
+	if since != "" && g.TimestampColumn != "" {
+		q += fmt.Sprintf(" WHERE %[1]s IN (SELECT %[1]s FROM %[2]s WHERE %[3]s >= ?)", g.ProfileIDColumn, g.IdentifiersTable, g.TimestampColumn)
+		args = append(args, since)
+	}
+	w := watermark{text: since, at: updated(since)}
+	err := s.scanRows(ctx, q, args, func(vals []any) error {
+		pid, ok := text(vals[0])
+		if !ok {
+			return nil
+		}
+		w.see(vals[3])
+		stored, _ := text(vals[1])
+		key, known := ig.keyOf[stored]
+		raw, ok := text(vals[2])
+		var ids []profile.Identifier
+		if known && ok {
+			if id, ok := s.indexable(key, raw); ok {
+				ids = append(ids, id)
+			}
+		}
+		return fn(pid, ids)
+	})
+	return w.text, err
 }

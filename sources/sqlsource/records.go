@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -15,9 +16,10 @@ import (
 type recordTable struct {
 	selectList  string
 	from        string
+	idCol       string // quoted, like the other names
+	updatedCol  string // "" when the table has none
 	identifiers []identifierColumn
 	traits      []TraitColumn
-	hasUpdated  bool
 }
 
 type identifierColumn struct {
@@ -28,15 +30,13 @@ type identifierColumn struct {
 // NewRecordTable returns a source over a record table; every problem with t is reported.
 func NewRecordTable(name string, db *sqlx.DB, norm *profile.Normalizer, t RecordTable) (*Source, error) {
 	var errs []error
-	rt := &recordTable{from: t.Table, hasUpdated: t.UpdatedColumn != ""}
+	rt := &recordTable{from: t.Table, idCol: t.IDColumn, updatedCol: t.UpdatedColumn}
 	names(&errs, "table", &rt.from)
-	id := t.IDColumn
-	names(&errs, "id_column", &id)
-	cols := []string{id}
-	if rt.hasUpdated {
-		u := t.UpdatedColumn
-		names(&errs, "updated_column", &u)
-		cols = append(cols, u)
+	names(&errs, "id_column", &rt.idCol)
+	cols := []string{rt.idCol}
+	if rt.updatedCol != "" {
+		names(&errs, "updated_column", &rt.updatedCol)
+		cols = append(cols, rt.updatedCol)
 	}
 	if len(t.Identifiers) == 0 {
 		errs = append(errs, errNoIdentifiers)
@@ -68,7 +68,7 @@ func NewRecordTable(name string, db *sqlx.DB, norm *profile.Normalizer, t Record
 	return &Source{name: name, db: db, norm: norm, shape: rt}, nil
 }
 
-func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][]string) ([]profile.Record, error) {
+func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][]string, recordIDs []string) ([]profile.Record, error) {
 	var conds []string
 	var args []any
 	for _, ic := range rt.identifiers {
@@ -76,6 +76,12 @@ func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][
 			c, a := ic.condition(ic.col, values)
 			conds = append(conds, c)
 			args = append(args, a...)
+		}
+	}
+	if len(recordIDs) > 0 {
+		conds = append(conds, rt.idCol+" IN ("+placeholders(len(recordIDs))+")")
+		for _, id := range recordIDs {
+			args = append(args, id)
 		}
 	}
 	if len(conds) == 0 {
@@ -102,7 +108,7 @@ func (rt *recordTable) record(s *Source, vals []any) profile.Record {
 	id, _ := text(vals[0])
 	r := profile.Record{Source: s.name, ID: id}
 	vals = vals[1:]
-	if rt.hasUpdated {
+	if rt.updatedCol != "" {
 		r.UpdatedAt = updated(vals[0])
 		vals = vals[1:]
 	}
@@ -120,4 +126,51 @@ func (rt *recordTable) record(s *Source, vals []any) profile.Record {
 		}
 	}
 	return r
+}
+
+func (rt *recordTable) incremental() bool { return rt.updatedCol != "" }
+
+func (rt *recordTable) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "records %s id=%s updated=%s", rt.from, rt.idCol, rt.updatedCol)
+	for _, ic := range rt.identifiers {
+		fmt.Fprintf(&b, " %s:%s/%s", ic.col, ic.key, ic.norm)
+	}
+	return b.String()
+}
+
+// scan streams the table's identifier columns, of the rows updated at or after since when it
+// is set.
+func (rt *recordTable) scan(ctx context.Context, s *Source, since string, fn func(string, []profile.Identifier) error) (string, error) {
+	cols := []string{rt.idCol, "NULL"}
+	if rt.updatedCol != "" {
+		cols[1] = "CAST(" + rt.updatedCol + " AS TEXT)"
+	}
+	for _, ic := range rt.identifiers {
+		cols = append(cols, ic.col)
+	}
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + rt.from
+	var args []any
+	if since != "" && rt.updatedCol != "" {
+		q += " WHERE " + rt.updatedCol + " >= ?"
+		args = append(args, since)
+	}
+	w := watermark{text: since, at: updated(since)}
+	err := s.scanRows(ctx, q, args, func(vals []any) error {
+		id, ok := text(vals[0])
+		if !ok {
+			return nil
+		}
+		w.see(vals[1])
+		var ids []profile.Identifier
+		for i, ic := range rt.identifiers {
+			if raw, ok := text(vals[2+i]); ok {
+				if ident, ok := s.indexable(ic.key, raw); ok && !slices.Contains(ids, ident) {
+					ids = append(ids, ident)
+				}
+			}
+		}
+		return fn(id, ids)
+	})
+	return w.text, err
 }

@@ -4,20 +4,35 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
 )
 
 var _ profile.Source = (*Source)(nil)
 
-// shape is how one kind of table layout turns identifiers into one query and rows into records.
+// shape is how one kind of table layout turns identifiers into one query and rows into
+// records, and streams its records for the match index.
 type shape interface {
-	lookup(ctx context.Context, s *Source, byKey map[string][]string) ([]profile.Record, error)
+	// lookup finds the records carrying any of the values by key, or whose ids are recordIDs.
+	lookup(ctx context.Context, s *Source, byKey map[string][]string, recordIDs []string) ([]profile.Record, error)
+	scan(ctx context.Context, s *Source, since string, fn func(recordID string, ids []profile.Identifier) error) (string, error)
+	incremental() bool
+	describe() string
+}
+
+// MatchIndex finds a source's records by identifiers however the source spells them; the match
+// index (package matchindex) implements it.
+type MatchIndex interface {
+	Records(ctx context.Context, ids []profile.Identifier) ([]string, error)
+	// Ready reports whether the index is complete.
+	Ready() bool
 }
 
 // Source is a profile source over a SQL database.
@@ -26,8 +41,30 @@ type Source struct {
 	db      *sqlx.DB
 	norm    *profile.Normalizer
 	shape   shape
+	index   MatchIndex
 	queries atomic.Int64
 	stmts   stmtCache
+}
+
+// UseIndex makes lookups ask ix as well as the live tables.
+func (s *Source) UseIndex(ix MatchIndex) { s.index = ix }
+
+// Shape describes the layout and normalization a match index of the source depends on.
+func (s *Source) Shape() string { return s.shape.describe() + " region=" + s.norm.Region() }
+
+// Incremental reports whether the source tells when a record changed.
+func (s *Source) Incremental() bool { return s.shape.incremental() }
+
+// Scan streams the identifiers of the source's records, normalized (values that do not
+// normalize, and blocked ones, left out): every record when since is empty, else those changed
+// at or after since, the text of the source's updated column. It returns the newest updated
+// value seen.
+func (s *Source) Scan(ctx context.Context, since string, fn func(recordID string, ids []profile.Identifier) error) (string, error) {
+	w, err := s.shape.scan(ctx, s, since, fn)
+	if err != nil {
+		return "", fmt.Errorf("%s: scan: %w", s.name, err)
+	}
+	return w, nil
 }
 
 // Name returns the source's configured name.
@@ -39,15 +76,29 @@ func (s *Source) Queries() int64 { return s.queries.Load() }
 // Ping reports whether the source's database answers.
 func (s *Source) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Lookup returns every record that carries any of ids, in one query.
+// Lookup returns every record that carries any of ids, in one query of the source: the
+// values in the spellings SQL can compare, and the records the match index holds under them
+// in any other. While the index is still being built it returns what it found with a
+// SOURCE_INCOMPLETE error: a contact it did not find may be stored in another spelling.
 func (s *Source) Lookup(ctx context.Context, ids []profile.Identifier) ([]profile.Record, error) {
 	byKey := map[string][]string{}
 	for _, id := range ids {
 		byKey[id.Key] = append(byKey[id.Key], id.Value)
 	}
-	recs, err := s.shape.lookup(ctx, s, byKey)
+	var recordIDs []string
+	if s.index != nil {
+		var err error
+		if recordIDs, err = s.index.Records(ctx, ids); err != nil {
+			return nil, fmt.Errorf("%s: match index: %w", s.name, err)
+		}
+	}
+	recs, err := s.shape.lookup(ctx, s, byKey, recordIDs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: lookup: %w", s.name, err)
+	}
+	if s.index != nil && !s.index.Ready() {
+		return recs, &errcode.Error{Code: errcode.SourceIncomplete, Source: s.name,
+			Message: "its match index is still being built, so a contact it stores in another spelling may not be found yet; nobody is taken as a new contact meanwhile"}
 	}
 	return recs, nil
 }
@@ -119,6 +170,52 @@ func (s *Source) identifier(key, raw string) (profile.Identifier, bool) {
 	return profile.Identifier{Key: key, Value: v}, true
 }
 
+// indexable normalizes a stored value for the match index: nothing that cannot match
+// (malformed or blocked values) is kept.
+func (s *Source) indexable(key, raw string) (profile.Identifier, bool) {
+	id, ok := s.identifier(key, raw)
+	return id, ok && !s.norm.Blocked(id)
+}
+
+// scanRows streams rows of q and hands each to row; rows are not prepared, they are read once.
+func (s *Source) scanRows(ctx context.Context, q string, args []any, row func(vals []any) error) error {
+	rows, err := s.db.QueryxContext(ctx, s.db.Rebind(q), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals, err := rows.SliceScan()
+		if err != nil {
+			return err
+		}
+		if err := row(vals); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// watermark keeps the newest of updated values seen, as the source's own text, so it can be
+// handed back to the source to compare.
+type watermark struct {
+	text string
+	at   time.Time
+}
+
+func (w *watermark) see(v any) {
+	raw, ok := text(v)
+	if !ok {
+		return
+	}
+	if at := updated(raw); !at.IsZero() && at.After(w.at) {
+		w.text, w.at = raw, at
+	}
+}
+
+// placeholders is "?, ?, ..." for n values.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
 // text renders a scanned column value as a trait or identifier value; ok is false for NULL.
 func text(v any) (string, bool) {
 	switch x := v.(type) {
@@ -149,7 +246,7 @@ func updated(v any) time.Time {
 		return t.UTC()
 	}
 	if s, ok := text(v); ok {
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05", time.DateOnly} {
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999-07", "2006-01-02 15:04:05.999999999", time.DateOnly} {
 			if t, err := time.Parse(layout, s); err == nil {
 				return t.UTC()
 			}

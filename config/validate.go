@@ -175,12 +175,12 @@ func (c *Config) validateSources(norm *profile.Normalizer) []error {
 		}
 		if s.Records != nil {
 			if _, err := sqlsource.NewRecordTable(s.Name, nil, norm, *s.Records); err != nil {
-				errs = append(errs, err)
+				errs = append(errs, each(at, err)...)
 			}
 		}
 		if s.IdentityGraph != nil {
 			if _, err := sqlsource.NewIdentityGraph(s.Name, nil, norm, *s.IdentityGraph); err != nil {
-				errs = append(errs, err)
+				errs = append(errs, each(at, err)...)
 			}
 		}
 	}
@@ -255,4 +255,17 @@ func (c *Config) Normalizer() (*profile.Normalizer, error) {
 
 func builtin(key string) bool {
 	return slices.ContainsFunc(profile.BuiltinKeys, func(k profile.KeySpec) bool { return k.Key == key })
+}
+
+// each prefixes every error err joins with at, so each names the key it is about.
+func each(at string, err error) []error {
+	errs := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Errorf("%s: %w", at, e)
+	}
+	return out
 }

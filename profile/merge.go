@@ -30,23 +30,44 @@ func (g *group) userIDs() map[string]bool {
 	return ids
 }
 
-// compatible reports whether joining the groups keeps merge protection: no two records of one
-// source, and at most one user_id.
-func compatible(gs ...*group) bool {
-	sources := map[string]bool{}
+// compatible reports whether joining the groups keeps merge protection: two records of one
+// source only when they are duplicates of one person, and at most one user_id.
+func (m merger) compatible(gs ...*group) bool {
+	bySource := map[string][]sourced{}
 	userIDs := map[string]bool{}
-	for _, g := range gs {
-		for s := range g.sources() {
-			if sources[s] {
-				return false
+	for gi, g := range gs {
+		for _, r := range g.records {
+			for _, other := range bySource[r.Source] {
+				if other.group != gi && !m.duplicates(other.record, r) {
+					return false
+				}
 			}
-			sources[s] = true
+		}
+		for _, r := range g.records {
+			bySource[r.Source] = append(bySource[r.Source], sourced{r, gi})
 		}
 		for u := range g.userIDs() {
 			userIDs[u] = true
 		}
 	}
 	return len(userIDs) <= 1
+}
+
+// sourced is a record and the group it is in.
+type sourced struct {
+	record *Record
+	group  int
+}
+
+// duplicates reports whether two records of one source are one person entered twice: they
+// share a user_id or an email address. A shared phone alone is a household's, two people.
+func (m merger) duplicates(a, b *Record) bool {
+	for _, id := range a.Identifiers {
+		if (id.Key == KeyUserID || id.Key == KeyEmail) && !m.norm.Blocked(id) && b.Has(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // link is a pair of groups sharing at least one non-blocked identifier; strength is the rank
@@ -62,9 +83,9 @@ type merger struct {
 	rank keyRank
 }
 
-// merge partitions records into people. Records of different sources that share a
-// non-blocked identifier are one person, unless the join would put two records of one source
-// or two user_ids together, or the record could as well join a competing person (a family
+// merge partitions records into people. Records that share a non-blocked identifier are one
+// person, unless the join would put two records of one source that are not duplicates (a
+// shared user_id or email) or two user_ids together, or the record could as well join a competing person (a family
 // phone shared by two CRM contacts): then the records stay apart.
 func (m merger) merge(records []*Record) [][]*Record {
 	groups := make([]*group, len(records))
@@ -75,7 +96,7 @@ func (m merger) merge(records []*Record) [][]*Record {
 		links := m.links(groups)
 		joined := false
 		for _, l := range links {
-			if !compatible(groups[l.a], groups[l.b]) || ambiguous(groups, links, l) {
+			if !m.compatible(groups[l.a], groups[l.b]) || m.ambiguous(groups, links, l) {
 				continue
 			}
 			groups[l.a].records = append(groups[l.a].records, groups[l.b].records...)
@@ -133,7 +154,7 @@ func (m merger) links(groups []*group) []link {
 
 // ambiguous reports whether a third group, linked at least as strongly to one side of l and
 // free to join it, would be shut out by joining l: the record could belong to either person.
-func ambiguous(groups []*group, links []link, l link) bool {
+func (m merger) ambiguous(groups []*group, links []link, l link) bool {
 	for _, o := range links {
 		if o == l || o.strength > l.strength {
 			continue
@@ -150,7 +171,7 @@ func ambiguous(groups []*group, links []link, l link) bool {
 		if other == l.a || other == l.b {
 			continue
 		}
-		if compatible(groups[side], groups[other]) && !compatible(groups[l.a], groups[l.b], groups[other]) {
+		if m.compatible(groups[side], groups[other]) && !m.compatible(groups[l.a], groups[l.b], groups[other]) {
 			return true
 		}
 	}

@@ -105,7 +105,7 @@ func (n *Normalizer) NormalizeValue(norm Normalization, raw string) (string, err
 	if len(raw) > MaxValueLength {
 		return "", fmt.Errorf("value is %d bytes long; at most %d are allowed", len(raw), MaxValueLength)
 	}
-	v := strings.TrimSpace(raw)
+	v := strings.TrimFunc(raw, invisible)
 	if v == "" {
 		return "", fmt.Errorf("value is empty")
 	}
@@ -114,13 +114,25 @@ func (n *Normalizer) NormalizeValue(norm Normalization, raw string) (string, err
 	}
 	switch norm {
 	case NormalizePhone:
-		return n.normalizePhone(v)
+		return n.normalizePhone(strings.Map(dropFormat, v))
 	case NormalizeEmail:
 		return normalizeEmail(v)
 	case NormalizeLower:
 		return strings.ToLower(v), nil
 	}
 	return v, nil
+}
+
+// invisible reports whether r shows nothing: white space, or a format character (bidi marks,
+// zero-width spaces, a byte order mark) that exports and copy-paste leave in values.
+func invisible(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) }
+
+// dropFormat drops format characters from a phone number, wherever they are.
+func dropFormat(r rune) rune {
+	if unicode.Is(unicode.Cf, r) {
+		return -1
+	}
+	return r
 }
 
 func normalizeEmail(v string) (string, error) {

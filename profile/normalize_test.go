@@ -29,6 +29,10 @@ func TestNormalize(t *testing.T) {
 	}{
 		{KeyPhoneNumber, "(415) 555-0100", "+14155550100", ""},
 		{KeyPhoneNumber, "415.555.0100", "+14155550100", ""},
+		{KeyPhoneNumber, "\u202a+1 415 555 0100\u202c", "+14155550100", ""}, // bidi marks from a spreadsheet
+		{KeyPhoneNumber, "４１５５５５０１００", "+14155550100", ""},
+		{KeyPhoneNumber, "1-415-555-0100 ext. 12", "+14155550100", ""},
+		{KeyEmail, "\u200b Ada@Example.com\ufeff", "ada@example.com", ""},
 		{KeyPhoneNumber, "+1 415-555-0100", "+14155550100", ""},
 		{KeyPhoneNumber, " +14155550100 ", "+14155550100", ""},
 		{KeyPhoneNumber, "+44 20 7183 8750", "+442071838750", ""},

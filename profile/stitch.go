@@ -209,11 +209,17 @@ func asSourceError(name string, err error) *errcode.Error {
 
 // build merges one person's records into a profile.
 func (s *Stitcher) build(records []*Record) *Profile {
-	slices.SortFunc(records, func(a, b *Record) int { return cmp.Compare(s.prio[a.Source], s.prio[b.Source]) })
+	// By source priority; a source's duplicate records newest first, so its traits come from
+	// the latest entry.
+	slices.SortStableFunc(records, func(a, b *Record) int {
+		return cmp.Or(cmp.Compare(s.prio[a.Source], s.prio[b.Source]), b.UpdatedAt.Compare(a.UpdatedAt))
+	})
 	p := &Profile{Status: StatusUnidentified, Identifiers: []Identifier{}, Traits: []Trait{}, Sources: []string{}}
 	seen := map[Identifier]bool{}
 	for _, r := range records {
-		p.Sources = append(p.Sources, r.Source)
+		if !slices.Contains(p.Sources, r.Source) {
+			p.Sources = append(p.Sources, r.Source)
+		}
 		if r.UpdatedAt.After(p.UpdatedAt) {
 			p.UpdatedAt = r.UpdatedAt
 		}
@@ -253,7 +259,9 @@ func (s *Stitcher) traits(records []*Record) []Trait {
 				values[t.Key] = map[string]string{}
 				keys = append(keys, t.Key)
 			}
-			values[t.Key][r.Source] = t.Value
+			if _, ok := values[t.Key][r.Source]; !ok { // a source's newest record comes first
+				values[t.Key][r.Source] = t.Value
+			}
 		}
 	}
 	out := make([]Trait, 0, len(keys))

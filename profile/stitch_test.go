@@ -83,10 +83,13 @@ func TestMatchStitching(t *testing.T) {
 	anonWH := rec("warehouse", "w5", "user_id=u-5", "phonenumber=anonymous")
 	chainWH := rec("warehouse", "w6", "email=chain@example.com", "anonymous_id=anon-6")
 	chainCRM := rec("crm", "6", "anonymous_id=anon-6")
+	linus := rec("crm", "7", "email=linus@example.com", "phonenumber=+14155550177")
+	linusAgain := rec("crm", "8", "email=linus@example.com")
+	linusWH := rec("warehouse", "w7", "user_id=u-7", "email=linus@example.com")
 	f := func() *memFetcher {
 		return &memFetcher{records: map[string][]Record{
-			"crm":       {ada, grace, alan, u1, anonCRM, chainCRM},
-			"warehouse": {adaWH, famWH, u2, anonWH, chainWH},
+			"crm":       {ada, grace, alan, u1, anonCRM, chainCRM, linus, linusAgain},
+			"warehouse": {adaWH, famWH, u2, anonWH, chainWH, linusWH},
 		}}
 	}
 	tests := []struct {
@@ -100,6 +103,7 @@ func TestMatchStitching(t *testing.T) {
 		{"by anonymous_id", 2, Identifier{KeyAnonymousID, "anon-42"}, "crm+warehouse"},
 		{"family phone: two CRM contacts stay apart, warehouse record joins neither", 2, Identifier{KeyPhoneNumber, "+14155550199"}, "crm; crm; warehouse"},
 		{"conflicting user_ids are not merged", 2, Identifier{KeyEmail, "shared@example.com"}, "crm; warehouse"},
+		{"a CRM contact entered twice (one email) is one person, with the warehouse", 2, Identifier{KeyPhoneNumber, "+14155550177"}, "crm+warehouse"},
 		{"blocked shared value does not stitch", 2, Identifier{KeyEmail, "anon@example.com"}, "crm"},
 		{"depth 0 does not stitch", 0, Identifier{KeyEmail, "ada@example.com"}, "crm"},
 		{"depth 1 reaches one hop", 1, Identifier{KeyEmail, "chain@example.com"}, "crm+warehouse"},

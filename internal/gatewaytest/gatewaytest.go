@@ -165,13 +165,16 @@ func (e *Env) Fault(source string) *Fault {
 }
 
 // DB opens a database of the configuration for the test to look into, closed when it ends.
-func (e *Env) DB(d config.Database) *sqlx.DB {
-	e.t.Helper()
+func (e *Env) DB(d config.Database) *sqlx.DB { return OpenDB(e.t, d) }
+
+// OpenDB opens a database for t, closed when it ends.
+func OpenDB(t testing.TB, d config.Database) *sqlx.DB {
+	t.Helper()
 	db, err := sqlx.Open(config.Drivers[d.Driver], d.DSN)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	e.t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { db.Close() })
 	return db
 }
 

@@ -52,7 +52,8 @@ type IdentityGraph struct {
 	ValueColumn      string `yaml:"value_column"`
 	NameColumn       string `yaml:"name_column"`
 	TraitValueColumn string `yaml:"trait_value_column"`
-	// TimestampColumn, on both tables, tells when a row changed; none when empty.
+	// TimestampColumn, on both tables, tells when a row changed; "none" says the tables have
+	// none (then the match index is only rebuilt in full).
 	TimestampColumn string `yaml:"timestamp_column"`
 	// Types maps the type column's values to identifier keys where they differ
 	// (Segment's "phone" is profilegate's "phonenumber").
@@ -61,7 +62,11 @@ type IdentityGraph struct {
 	StoredAs map[string][]string `yaml:"stored_as"`
 }
 
-// SegmentDefaults fills the names Segment Profiles Sync uses wherever g leaves them empty.
+// NoTimestamp is the timestamp_column of identity graphs without one.
+const NoTimestamp = "none"
+
+// SegmentDefaults fills the names Segment Profiles Sync uses wherever g leaves them empty;
+// NewIdentityGraph applies them, so a configuration names only what differs.
 func (g *IdentityGraph) SegmentDefaults() {
 	def := func(s *string, v string) {
 		if *s == "" {

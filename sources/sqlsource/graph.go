@@ -26,10 +26,18 @@ type identityGraph struct {
 func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g IdentityGraph) (*Source, error) {
 	var errs []error
 	ig := &identityGraph{keyOf: map[string]string{}, typesOf: map[string][]string{}, matchers: map[string]matcher{}}
-	names(&errs, "identity graph", &g.IdentifiersTable, &g.TraitsTable, &g.ProfileIDColumn, &g.TypeColumn,
-		&g.ValueColumn, &g.NameColumn, &g.TraitValueColumn)
-	if g.TimestampColumn != "" {
-		names(&errs, "timestamp_column", &g.TimestampColumn)
+	g.SegmentDefaults()
+	if g.TimestampColumn == NoTimestamp {
+		g.TimestampColumn = ""
+	}
+	for key, name := range map[string]*string{
+		"identifiers_table": &g.IdentifiersTable, "traits_table": &g.TraitsTable, "profile_id_column": &g.ProfileIDColumn,
+		"type_column": &g.TypeColumn, "value_column": &g.ValueColumn, "name_column": &g.NameColumn,
+		"trait_value_column": &g.TraitValueColumn, "timestamp_column": &g.TimestampColumn,
+	} {
+		if *name != "" || key != "timestamp_column" {
+			names(&errs, "identity_graph."+key, name)
+		}
 	}
 	ig.g = g
 	for _, key := range norm.Keys() {
@@ -38,7 +46,7 @@ func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g Iden
 	for _, stored := range slices.Sorted(maps.Keys(g.Types)) {
 		key := g.Types[stored]
 		if _, ok := norm.Normalization(key); !ok {
-			errs = append(errs, fmt.Errorf("types: %q maps to identifier key %q, which is not configured", stored, key))
+			errs = append(errs, fmt.Errorf("identity_graph.types: %q maps to identifier key %q, which is not configured", stored, key))
 		}
 		ig.keyOf[stored] = key
 	}
@@ -49,17 +57,17 @@ func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g Iden
 		slices.Sort(ig.typesOf[key])
 		m, err := newMatcher(norm, key, g.StoredAs[key])
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("identity_graph.stored_as: %w", err))
 		}
 		ig.matchers[key] = m
 	}
 	for key := range g.StoredAs {
 		if _, ok := norm.Normalization(key); !ok {
-			errs = append(errs, fmt.Errorf("stored_as: identifier key %q is not configured", key))
+			errs = append(errs, fmt.Errorf("identity_graph.stored_as: identifier key %q is not configured", key))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("source %s: %w", name, err)
+		return nil, err
 	}
 	return &Source{name: name, db: db, norm: norm, shape: ig}, nil
 }

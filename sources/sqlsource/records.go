@@ -31,38 +31,40 @@ type identifierColumn struct {
 func NewRecordTable(name string, db *sqlx.DB, norm *profile.Normalizer, t RecordTable) (*Source, error) {
 	var errs []error
 	rt := &recordTable{from: t.Table, idCol: t.IDColumn, updatedCol: t.UpdatedColumn}
-	names(&errs, "table", &rt.from)
-	names(&errs, "id_column", &rt.idCol)
+	names(&errs, "records.table", &rt.from)
+	names(&errs, "records.id_column", &rt.idCol)
 	cols := []string{rt.idCol}
 	if rt.updatedCol != "" {
-		names(&errs, "updated_column", &rt.updatedCol)
+		names(&errs, "records.updated_column", &rt.updatedCol)
 		cols = append(cols, rt.updatedCol)
 	}
 	if len(t.Identifiers) == 0 {
-		errs = append(errs, errNoIdentifiers)
+		errs = append(errs, fmt.Errorf("records.identifiers: %w", errNoIdentifiers))
 	}
-	for _, ic := range t.Identifiers {
+	for i, ic := range t.Identifiers {
 		c := identifierColumn{col: ic.Column}
-		names(&errs, "identifier column", &c.col)
+		at := fmt.Sprintf("records.identifiers[%d]", i)
+		names(&errs, at+".column", &c.col)
 		m, err := newMatcher(norm, ic.Key, ic.StoredAs)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("%s: %w", at, err))
 		}
 		c.matcher = m
 		rt.identifiers = append(rt.identifiers, c)
 		cols = append(cols, c.col)
 	}
-	for _, tc := range t.Traits {
+	for i, tc := range t.Traits {
 		c := tc.Column
-		names(&errs, "trait column", &c)
+		at := fmt.Sprintf("records.traits[%d]", i)
+		names(&errs, at+".column", &c)
 		if !profile.ValidKey(tc.Key) {
-			errs = append(errs, fmt.Errorf("trait key %q: use lower-case letters, digits and _", tc.Key))
+			errs = append(errs, fmt.Errorf("%s.key: %q is not a trait key: use lower-case letters, digits and _", at, tc.Key))
 		}
 		rt.traits = append(rt.traits, TraitColumn{Column: c, Key: tc.Key})
 		cols = append(cols, c)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("source %s: %w", name, err)
+		return nil, err
 	}
 	rt.selectList = strings.Join(cols, ", ")
 	return &Source{name: name, db: db, norm: norm, shape: rt}, nil

@@ -27,7 +27,7 @@ const (
 	// index is still being built); what it found is in the answer, and nobody it did not
 	// find is taken as a new contact.
 	SourceIncomplete Code = "SOURCE_INCOMPLETE"
-	Internal          Code = "INTERNAL"
+	Internal         Code = "INTERNAL"
 	// Forbidden: the caller's role may not do this.
 	Forbidden Code = "FORBIDDEN"
 	// ComponentDisabled: the feature's component is turned off in the settings.

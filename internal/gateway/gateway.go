@@ -110,7 +110,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (g *Gateway, e
 	}
 	checks := []telemetry.Check{{Name: "store", Ping: st.Ping}}
 	var guarded []*sources.Guarded
-	indexMetrics := g.metrics.MatchIndexes(o.now)
+	indexMetrics := g.metrics.MatchIndexes(time.Now)
 	owner := replicaName()
 	for _, sc := range cfg.Sources {
 		src, err := g.openSource(ctx, sc, norm, o.seed)
@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (g *Gateway, e
 		if mi := cfg.SourceMatchIndex(sc); !mi.Disabled {
 			ix := matchindex.New(src, st, matchindex.Config{
 				Refresh: mi.Refresh, Reconcile: mi.Reconcile, Owner: owner, Lease: max(30*time.Second, 3*mi.Refresh),
-				Now: o.now, Log: o.log, Observer: indexMetrics,
+				Now: time.Now, Log: o.log, Observer: indexMetrics, // its schedule runs on real time, whatever the gateway's clock
 			})
 			src.UseIndex(ix)
 			go ix.Run(ctx)

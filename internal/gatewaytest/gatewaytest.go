@@ -63,6 +63,7 @@ type Env struct {
 }
 
 type options struct {
+	configure   []func(*config.Config)
 	seed        bool
 	log         *slog.Logger
 	faults      bool
@@ -71,6 +72,11 @@ type options struct {
 
 // Option changes how Start starts a gateway.
 type Option func(*options)
+
+// Configure changes the configuration before the gateway starts.
+func Configure(f func(*config.Config)) Option {
+	return func(o *options) { o.configure = append(o.configure, f) }
+}
 
 // NoSeed starts the gateway on its sources as they are, without creating the demo's tables.
 func NoSeed() Option { return func(o *options) { o.seed = false } }
@@ -95,6 +101,9 @@ func Start(t testing.TB, cfg *config.Config, opts ...Option) *Env {
 	}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	for _, f := range o.configure {
+		f(cfg)
 	}
 	env := &Env{t: t, Config: cfg, faults: map[string]*Fault{}}
 	if o.faults {

@@ -5,12 +5,14 @@
 //	go run .                          # embedded demo in ./data, no configuration needed
 //	go run . --config profilegate.yaml
 //	go run . apikey --name desk --role agent   # a new API key and the hash to configure
+//	go run . check --config profilegate.yaml   # which lookups lack an index, and the fix
 package main
 
 //go:generate go tool gqlgen generate
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,6 +54,9 @@ func parseOptions(args []string, getenv func(string) string) (options, error) {
 func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "apikey" {
 		return newAPIKey(args[1:], os.Stdout)
+	}
+	if len(args) > 0 && args[0] == "check" {
+		return check(args[1:], getenv, os.Stdout)
 	}
 	opts, err := parseOptions(args, getenv)
 	if err != nil {
@@ -110,6 +115,27 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 
 // sampleRequest is the query the demo suggests at start.
 const sampleRequest = `{"query":"{ customerHeader(identifier: {key: \"phonenumber\", value: \"(415) 555-0100\"}) { name badge secondaryTrait { label formatted timeSince } avatarUrl profile { id status sources } } }"}`
+
+// check prints how each source runs profilegate's lookups and the CREATE INDEX statements
+// that spare a lookup reading a whole table; it fails when one would.
+func check(args []string, getenv func(string) string, w io.Writer) error {
+	opts, err := parseOptions(args, getenv)
+	if err != nil {
+		return err
+	}
+	cfg, isDemo, err := gateway.LoadConfig(opts.configPath, opts.addr, opts.dataDir, getenv)
+	if err != nil {
+		return err
+	}
+	advice, err := gateway.Check(context.Background(), cfg, isDemo)
+	if err != nil {
+		return err
+	}
+	if !gateway.WriteAdvice(w, advice) {
+		return errors.New("check: some lookups read whole tables")
+	}
+	return nil
+}
 
 // newAPIKey prints a new API key, to hand to its user, and the configuration entry holding its
 // hash; the key itself is stored nowhere.

@@ -118,6 +118,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (g *Gateway, e
 			return nil, fmt.Errorf("source %s: %w", sc.Name, err)
 		}
 		checks = append(checks, telemetry.Check{Name: "source " + sc.Name, Ping: src.Ping})
+		go g.adviseAtStart(ctx, sc.Name, src)
 		if mi := cfg.SourceMatchIndex(sc); !mi.Disabled {
 			ix := matchindex.New(src, st, matchindex.Config{
 				Refresh: mi.Refresh, Reconcile: mi.Reconcile, Owner: owner, Lease: max(30*time.Second, 3*mi.Refresh),

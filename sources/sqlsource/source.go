@@ -25,6 +25,8 @@ type shape interface {
 	scan(ctx context.Context, s *Source, since string, fn func(recordID string, ids []profile.Identifier) error) (string, error)
 	incremental() bool
 	describe() string
+	// probes are the conditions lookups send, one by one, for Explain.
+	probes() []probe
 }
 
 // MatchIndex finds a source's records by identifiers however the source spells them; the match

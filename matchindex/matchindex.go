@@ -45,6 +45,8 @@ type State struct {
 // Rebuild replaces a source's whole index; lookups see the old entries until Commit.
 type Rebuild interface {
 	Add(ctx context.Context, entries ...Entry) error
+	// Renew extends owner's lease, from within the rebuild.
+	Renew(ctx context.Context, owner string, now, until time.Time) (bool, error)
 	Commit(ctx context.Context, st State) error
 	Rollback() error
 }
@@ -221,7 +223,7 @@ func (ix *Index) rebuild(ctx context.Context, first bool) error {
 		}
 		if records++; records%renewEvery == 0 {
 			now := ix.cfg.Now()
-			if held, err := ix.store.AcquireMatchLease(ctx, name, ix.cfg.Owner, now, now.Add(ix.cfg.Lease)); err != nil || !held {
+			if held, err := rb.Renew(ctx, ix.cfg.Owner, now, now.Add(ix.cfg.Lease)); err != nil || !held {
 				return cmp.Or(err, errLeaseLost)
 			}
 		}

@@ -59,16 +59,22 @@ FROM match_index_state WHERE source = ?`), source)
 		RefreshedAt: r.RefreshedAt.UTC(), ReconciledAt: r.ReconciledAt.UTC()}, nil
 }
 
-// AcquireMatchLease makes owner the one replica maintaining the source's index until until,
-// unless another holds an unexpired lease; it reports whether owner holds it.
-func (s *Store) AcquireMatchLease(ctx context.Context, source, owner string, now, until time.Time) (bool, error) {
-	var held string
-	err := s.db.GetContext(ctx, &held, s.db.Rebind(`INSERT INTO match_index_state
+const leaseQuery = `INSERT INTO match_index_state
 	(source, shape, built, watermark, rows, refreshed_at, reconciled_at, lease_owner, lease_until)
 VALUES (?, '', ?, '', 0, ?, ?, ?, ?)
 ON CONFLICT (source) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
 WHERE match_index_state.lease_owner = excluded.lease_owner OR match_index_state.lease_until < ?
-RETURNING lease_owner`), source, false, time.Time{}, time.Time{}, owner, until.UTC(), now.UTC())
+RETURNING lease_owner`
+
+// AcquireMatchLease makes owner the one replica maintaining the source's index until until,
+// unless another holds an unexpired lease; it reports whether owner holds it.
+func (s *Store) AcquireMatchLease(ctx context.Context, source, owner string, now, until time.Time) (bool, error) {
+	return acquireLease(ctx, s.db, source, owner, now, until)
+}
+
+func acquireLease(ctx context.Context, q sqlx.QueryerContext, source, owner string, now, until time.Time) (bool, error) {
+	var held string
+	err := sqlx.GetContext(ctx, q, &held, sqlx.Rebind(sqlx.BindType(driverName(q)), leaseQuery), source, false, time.Time{}, time.Time{}, owner, until.UTC(), now.UTC())
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil // another replica's lease holds
 	}
@@ -141,6 +147,12 @@ func (r *Rebuild) Add(ctx context.Context, entries ...matchindex.Entry) error {
 	return err
 }
 
+// Renew extends owner's lease from within the rebuild, whose transaction holds the store's
+// write lock on SQLite.
+func (r *Rebuild) Renew(ctx context.Context, owner string, now, until time.Time) (bool, error) {
+	return acquireLease(ctx, r.tx, r.source, owner, now, until)
+}
+
 // Commit writes what is pending and st, and makes the new entries the index.
 func (r *Rebuild) Commit(ctx context.Context, st matchindex.State) error {
 	if _, err := insertEntries(ctx, r.tx, r.source, r.pending); err != nil {
@@ -201,4 +213,15 @@ func (s *Store) inTx(ctx context.Context, f func(*sqlx.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// driverName is the driver of a database or transaction.
+func driverName(q sqlx.QueryerContext) string {
+	switch q := q.(type) {
+	case *sqlx.DB:
+		return q.DriverName()
+	case *sqlx.Tx:
+		return q.DriverName()
+	}
+	return ""
 }

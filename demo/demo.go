@@ -44,12 +44,14 @@ type Contact struct {
 	ID, FirstName, LastName, Email, Phone, CustomerSince, ImageURL, UpdatedAt string
 }
 
-// Contacts are the demo CRM's rows. Ada's email and phone are stored as a CRM user typed them.
+// Contacts are the demo CRM's rows, stored as CRM users typed them: Ada's email in mixed case,
+// her phone with dots (a spelling no stored_as names: the match index finds it), Katherine's
+// email with a trailing space.
 var Contacts = []Contact{
-	{"c-1", "Ada", "Lovelace", "Ada.Lovelace@Example.com", "(415) 555-0100", "2019-03-04", "https://example.com/avatars/ada.png", "2026-10-01T09:00:00Z"},
+	{"c-1", "Ada", "Lovelace", "Ada.Lovelace@Example.com", "415.555.0100", "2019-03-04", "https://example.com/avatars/ada.png", "2026-10-01T09:00:00Z"},
 	{"c-2", "Grace", "Hopper", "grace.hopper@example.com", "+1 415 555 0199", "2021-06-15", "", "2026-09-12T10:30:00Z"},
 	{"c-3", "Alan", "Turing", "alan.turing@example.com", "+1 415 555 0199", "2023-01-20", "", "2026-11-02T16:45:00Z"},
-	{"c-4", "Katherine", "Johnson", "katherine@example.com", "", "2024-08-26", "", "2026-05-20T08:00:00Z"},
+	{"c-4", "Katherine", "Johnson", "katherine@example.com ", "", "2024-08-26", "", "2026-05-20T08:00:00Z"},
 }
 
 // GraphRow is one identifier or trait row of the demo warehouse.

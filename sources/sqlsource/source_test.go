@@ -27,7 +27,35 @@ func normalizer(t *testing.T) *profile.Normalizer {
 	return n
 }
 
-// demoSources seeds the demo CRM and warehouse into one database of each driver.
+// scannedIndex is a match index built in memory from a source's own Scan.
+type scannedIndex map[profile.Identifier][]string
+
+func scan(t *testing.T, s *sqlsource.Source) scannedIndex {
+	t.Helper()
+	ix := scannedIndex{}
+	if _, err := s.Scan(context.Background(), "", func(recordID string, ids []profile.Identifier) error {
+		for _, id := range ids {
+			ix[id] = append(ix[id], recordID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+func (ix scannedIndex) Records(_ context.Context, ids []profile.Identifier) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		out = append(out, ix[id]...)
+	}
+	return out, nil
+}
+
+func (scannedIndex) Ready() bool { return true }
+
+// demoSources seeds the demo CRM and warehouse into one database of each driver, each source
+// with a match index built from its own Scan.
 func demoSources(t *testing.T) map[string][2]*sqlsource.Source {
 	ctx := context.Background()
 	out := map[string][2]*sqlsource.Source{}
@@ -54,6 +82,8 @@ func demoSources(t *testing.T) map[string][2]*sqlsource.Source {
 		if err != nil {
 			t.Fatal(err)
 		}
+		crm.UseIndex(scan(t, crm))
+		wh.UseIndex(scan(t, wh))
 		out[driver] = [2]*sqlsource.Source{crm, wh}
 	}
 	return out
@@ -92,7 +122,7 @@ func TestRecordTableLookup(t *testing.T) {
 			}{
 				{"mixed-case email matches", ids("email", "ada.lovelace@example.com"),
 					"c-1{email:ada.lovelace@example.com,phonenumber:+14155550100}"},
-				{"national phone matches E.164", ids("phonenumber", "+14155550100"),
+				{"phone stored with dots found through the index", ids("phonenumber", "+14155550100"),
 					"c-1{email:ada.lovelace@example.com,phonenumber:+14155550100}"},
 				{"spaced phone shared by two", ids("phonenumber", "+14155550199"),
 					"c-2{email:grace.hopper@example.com,phonenumber:+14155550199} c-3{email:alan.turing@example.com,phonenumber:+14155550199}"},
@@ -210,5 +240,59 @@ func TestCustomKeyLookup(t *testing.T) {
 	}
 	if got := summary(recs); got != "c-2{email:grace.hopper@example.com,phonenumber:+14155550199,crm_id:c-2}" {
 		t.Fatalf("got %s", got)
+	}
+}
+
+// TestLiveOnly: without its match index a lookup finds only the spellings SQL compares: the
+// demo CRM's "+1 415 555 0199" is one of stored_as: [any]'s renderings, Ada's "415.555.0100"
+// is none of them.
+func TestLiveOnly(t *testing.T) {
+	db, err := sqlx.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "crm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := demo.SeedCRM(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	crm, err := sqlsource.NewRecordTable("crm", db, normalizer(t), demo.CRMTable())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for phone, want := range map[string]string{"+14155550199": "c-2 c-3", "+14155550100": ""} {
+		recs, err := crm.Lookup(context.Background(), ids("phonenumber", phone))
+		var got []string
+		for _, r := range recs {
+			got = append(got, r.ID)
+		}
+		if err != nil || strings.Join(got, " ") != want {
+			t.Errorf("%s live only: %v %v, want %q", phone, got, err, want)
+		}
+	}
+}
+
+// TestScanSince: a scan from a watermark reads the records changed at or after it, and returns
+// the newest change it saw.
+func TestScanSince(t *testing.T) {
+	for driver, s := range demoSources(t) {
+		t.Run(driver, func(t *testing.T) {
+			crm := s[0]
+			var all []string
+			newest, err := crm.Scan(context.Background(), "", func(id string, _ []profile.Identifier) error {
+				all = append(all, id)
+				return nil
+			})
+			if err != nil || len(all) != 4 || !strings.HasPrefix(newest, "2026-11-02") {
+				t.Fatalf("full scan: %v, newest %q, %v", all, newest, err)
+			}
+			var changed []string
+			since, err := crm.Scan(context.Background(), newest, func(id string, _ []profile.Identifier) error {
+				changed = append(changed, id)
+				return nil
+			})
+			if err != nil || !slices.Equal(changed, []string{"c-3"}) || since != newest {
+				t.Fatalf("since %q: %v (%q, %v); want Alan's, the newest, alone", newest, changed, since, err)
+			}
+		})
 	}
 }

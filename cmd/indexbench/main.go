@@ -89,6 +89,7 @@ func run(rows, lookups int, dir string) error {
 	ix := matchindex.New(src, st, matchindex.Config{Refresh: time.Hour, Reconcile: time.Hour, Owner: "bench", Lease: time.Hour,
 		Now: time.Now, Log: nopLogger()})
 	buildCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	start = time.Now()
 	go ix.Run(buildCtx)
 	if err := ix.WaitReady(ctx); err != nil {

@@ -10,14 +10,6 @@ type group struct {
 	records []*Record
 }
 
-func (g *group) sources() map[string]bool {
-	s := map[string]bool{}
-	for _, r := range g.records {
-		s[r.Source] = true
-	}
-	return s
-}
-
 func (g *group) userIDs() map[string]bool {
 	ids := map[string]bool{}
 	for _, r := range g.records {

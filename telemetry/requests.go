@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/profilegate/profilegate/auth"
 )
@@ -128,11 +129,7 @@ func (Operations) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 		info.name = rc.OperationName
 		if rc.Operation != nil {
 			var roots []string
-			for _, f := range graphql.CollectFields(rc, rc.Operation.SelectionSet, nil) {
-				if !slices.Contains(roots, f.Name) {
-					roots = append(roots, f.Name)
-				}
-			}
+			rootFields(rc.Doc, rc.Operation.SelectionSet, map[string]bool{}, &roots)
 			slices.Sort(roots)
 			info.operation = strings.Join(roots, ",")
 		}
@@ -143,4 +140,26 @@ func (Operations) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 		info.codes = append(info.codes, cmp.Or(code, "UNKNOWN"))
 	}
 	return resp
+}
+
+// rootFields adds the names of the root fields of set to names, through fragments (each
+// once: a document that failed validation may spread them in a cycle). It reads the document
+// only: it evaluates no @skip or @include, whose variables may be the request's error
+// (graphql.CollectFields panics on them).
+func rootFields(doc *ast.QueryDocument, set ast.SelectionSet, spread map[string]bool, names *[]string) {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if !slices.Contains(*names, sel.Name) {
+				*names = append(*names, sel.Name)
+			}
+		case *ast.InlineFragment:
+			rootFields(doc, sel.SelectionSet, spread, names)
+		case *ast.FragmentSpread:
+			if def := doc.Fragments.ForName(sel.Name); def != nil && !spread[sel.Name] {
+				spread[sel.Name] = true
+				rootFields(doc, def.SelectionSet, spread, names)
+			}
+		}
+	}
 }

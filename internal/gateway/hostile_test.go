@@ -41,6 +41,13 @@ func hostileCorpus() []hostileRequest {
 		{name: "EmptyBody", body: ``, status: 400, code: "BAD_USER_INPUT", noData: true},
 		{name: "NoQuery", body: `{"qeury": "{ __typename }"}`, status: 400, code: "BAD_USER_INPUT", noData: true},
 		{name: "QueryNotString", body: `{"query": 42}`, status: 400, code: "BAD_USER_INPUT", noData: true},
+		// A variable of the wrong type, null or missing, used by @include or @skip, once panicked
+		// in the request telemetry (graphql.CollectFields evaluates the directives): 500.
+		{name: "IncludeWithStringVariable", body: `{"query":"query($f:Boolean!){ __typename @include(if:$f) }","variables":{"f":"true"}}`, status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "IncludeWithNullVariable", body: `{"query":"query($f:Boolean!){ __typename @include(if:$f) }","variables":{"f":null}}`, status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "SkipWithNumberVariable", header: graphqlResponse, body: `{"query":"query($f:Boolean!){ __typename @skip(if:$f) }","variables":{"f":1}}`, status: 400, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "SkipWithoutVariable", method: http.MethodGet, body: `query($f:Boolean!){ __typename @skip(if:$f) }`, status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
+		{name: "FragmentCycleWithBadVariable", body: `{"query":"query($f:Boolean!){ ...A } fragment A on Query { __typename @include(if:$f) ...B } fragment B on Query { ...A }","variables":{"f":"x"}}`, status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
 		{name: "VariablesNotObject", body: `{"query": "{ __typename }", "variables": "x"}`, status: 400, code: "BAD_USER_INPUT", noData: true},
 		{name: "UnknownBodyKeysIgnored", body: `{"query": "{ __typename }", "foo": {"bar": 1}}`, status: 200},
 		{name: "InvalidUTF8", body: `{"query": "query($v: String!) { customerHeader(identifier: {key: \"user_id\", value: $v}) { name } }", "variables": {"v": "u-1` + "\xff\xfe" + `"}}`, status: 200, code: "BAD_USER_INPUT"},

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/profilegate/profilegate/internal/gateway"
+	"github.com/profilegate/profilegate/internal/pgtest"
 )
 
 // runMainEnv makes the test binary run main instead of the tests: the binary test starts it as
@@ -25,7 +28,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // TestZeroConfigBinary runs profilegate as a process, as `go run .` does, with no
@@ -139,4 +142,51 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// TestStartupFailures: a gateway that cannot start says what failed in one line and exits 1,
+// without a panic: a data directory that is a file, a store that is down, a store that refuses
+// the user.
+func TestStartupFailures(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refused, err := url.Parse(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused.User = url.User("nobody")
+	storeConfig := func(dsn string) string {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(path, []byte("auth: {disabled: true}\nstore: {driver: postgres}\nsources:\n"+
+			"  - {name: crm, driver: sqlite, dsn: \"file:"+filepath.Join(dir, "crm.db")+"\", records: {table: contacts, id_column: id, identifiers: [{column: email, key: email}]}}\n"), 0o644)
+		t.Setenv("PROFILEGATE_STORE_DSN", dsn)
+		return path
+	}
+	for _, tc := range []struct {
+		name string
+		args func() []string
+		says string
+	}{
+		{"DataDirIsAFile", func() []string { return []string{"--data-dir", file} }, "data_dir: mkdir " + file},
+		{"StoreDown", func() []string {
+			return []string{"--config", storeConfig("postgres://nobody@127.0.0.1:1/x?sslmode=disable&connect_timeout=2")}
+		}, "store: migrate: failed to connect"},
+		{"StoreRefusesTheUser", func() []string { return []string{"--config", storeConfig(refused.String())} }, `role \"nobody\" does not exist`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bin, _ := os.Executable()
+			cmd := exec.Command(bin, append(tc.args(), "--addr", freeAddr(t))...)
+			cmd.Env = append(os.Environ(), runMainEnv+"=1")
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 || strings.Contains(string(out), "panic") ||
+				len(lines) != 1 || !strings.Contains(lines[0], tc.says) {
+				t.Fatalf("exit %v, output:\n%s\nwant one line saying %q and exit status 1", err, out, tc.says)
+			}
+		})
+	}
 }

@@ -78,16 +78,17 @@ func WithVersion(v string) Option { return func(o *options) { o.version = v } }
 // (config.Load and LoadConfig validate). Databases are not reached until first used, except
 // the store, which is migrated: a source that is down at start does not keep the gateway from
 // starting.
-func New(ctx context.Context, cfg *config.Config, opts ...Option) (g *Gateway, err error) {
+func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, error) {
 	o := options{log: slog.New(slog.DiscardHandler), now: func() time.Time { return time.Now().UTC() }, version: "dev"}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	g = &Gateway{cfg: cfg, log: o.log, metrics: telemetry.NewMetrics()}
+	g := &Gateway{cfg: cfg, log: o.log, metrics: telemetry.NewMetrics()}
 	ctx, g.stop = context.WithCancel(context.WithoutCancel(ctx))
+	built := false
 	defer func() {
-		if err != nil {
-			g.Close()
+		if !built {
+			g.Close() // what was opened before the failure
 		}
 	}()
 	if o.seed || cfg.Store.DSN == "" {
@@ -161,6 +162,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (g *Gateway, e
 		mux.Handle("GET /metrics", g.metrics.Handler())
 		g.metricsHandler = mux
 	}
+	built = true
 	return g, nil
 }
 

@@ -124,7 +124,7 @@ func (rt *recordTable) probes() []probe {
 	return append(out, probe{
 		lookup: "by record id from the match index (" + unquote(rt.idCol) + ")", table: rt.from,
 		query: "SELECT " + rt.selectList + " FROM " + rt.from + " WHERE " + rt.idCol + " IN (?)", args: []any{"x"},
-		fix:   fmt.Sprintf("CREATE INDEX %s ON %s (%s);", indexName(rt.from, rt.idCol), unquote(rt.from), unquote(rt.idCol)),
+		fix: fmt.Sprintf("CREATE INDEX %s ON %s (%s);", indexName(rt.from, rt.idCol), unquote(rt.from), unquote(rt.idCol)),
 	})
 }
 
@@ -155,7 +155,7 @@ func (ig *identityGraph) probes() []probe {
 		out = append(out, probe{
 			lookup: "a profile's rows in " + unquote(table), table: table,
 			query: fmt.Sprintf("SELECT * FROM %s WHERE %s IN (?)", table, g.ProfileIDColumn), args: []any{"x"},
-			fix:   fmt.Sprintf("CREATE INDEX %s ON %s (%s);", indexName(table, g.ProfileIDColumn), unquote(table), unquote(g.ProfileIDColumn)),
+			fix: fmt.Sprintf("CREATE INDEX %s ON %s (%s);", indexName(table, g.ProfileIDColumn), unquote(table), unquote(g.ProfileIDColumn)),
 		})
 	}
 	return out

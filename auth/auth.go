@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -76,8 +77,8 @@ type apiKey struct {
 const KeyPrefix = "pgk_"
 
 // New returns an Authenticator for c; with a JWKS URL it fetches the key set with client and
-// refreshes it until ctx ends.
-func New(ctx context.Context, c Config, client *http.Client) (*Authenticator, error) {
+// refreshes it until ctx ends, logging failed refreshes to log.
+func New(ctx context.Context, c Config, client *http.Client, log *slog.Logger) (*Authenticator, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -87,7 +88,7 @@ func New(ctx context.Context, c Config, client *http.Client) (*Authenticator, er
 		a.keys = append(a.keys, apiKey{name: k.Name, role: k.Role, hash: hash})
 	}
 	if c.JWT != nil {
-		v, err := newJWTVerifier(ctx, *c.JWT, client)
+		v, err := newJWTVerifier(ctx, *c.JWT, client, log)
 		if err != nil {
 			return nil, err
 		}
@@ -95,6 +96,18 @@ func New(ctx context.Context, c Config, client *http.Client) (*Authenticator, er
 	}
 	return a, nil
 }
+
+// Check is the readiness check of the JWKS: it fails while no key has been fetched, as then no
+// token can be verified. Without a JWKS it passes.
+func (a *Authenticator) Check(ctx context.Context) error {
+	if a.jwt == nil {
+		return nil
+	}
+	return a.jwt.check(ctx)
+}
+
+// UsesJWKS reports whether tokens are verified with keys fetched from a JWKS URL.
+func (a *Authenticator) UsesJWKS() bool { return a.jwt != nil && a.jwt.keys != nil }
 
 // Disabled reports whether auth is off.
 func (a *Authenticator) Disabled() bool { return a.disabled }
@@ -158,7 +171,7 @@ func roleOf(claim any) Role {
 	var values []string
 	switch v := claim.(type) {
 	case string:
-		values = strings.Fields(v)
+		values = []string{v} // one role: "agent admin" is no role, not two
 	case []any:
 		for _, x := range v {
 			if s, ok := x.(string); ok {

@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +31,7 @@ func request(authorization string) *http.Request {
 
 func newAuth(t *testing.T, c Config) *Authenticator {
 	t.Helper()
-	a, err := New(t.Context(), c, http.DefaultClient)
+	a, err := New(t.Context(), c, http.DefaultClient, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,8 +132,13 @@ func TestJWTHS256(t *testing.T) {
 		{"OK", hs(claims(nil)), &Principal{Name: "jwt:alice", Role: RoleAdmin}, ""},
 		{"OKRoleList", hs(claims(func(c jwt.MapClaims) { c["role"] = []string{"viewer", "agent"} })), &Principal{Name: "jwt:alice", Role: RoleAgent}, ""},
 		{"OKNoRole", hs(claims(func(c jwt.MapClaims) { delete(c, "role") })), &Principal{Name: "jwt:alice"}, ""},
+		{"OKRoleListWithAdmin", hs(claims(func(c jwt.MapClaims) { c["role"] = []string{"agent", "admin"} })), &Principal{Name: "jwt:alice", Role: RoleAdmin}, ""},
+		// A string is one role: "agent admin" is not admin (it was split on spaces).
+		{"OKSpacedStringIsNoRole", hs(claims(func(c jwt.MapClaims) { c["role"] = "agent admin" })), &Principal{Name: "jwt:alice"}, ""},
 		{"ErrExpired", hs(claims(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })), nil, "expired"},
-		{"ErrNoExpiry", hs(claims(func(c jwt.MapClaims) { delete(c, "exp") })), nil, "exp"},
+		{"ErrNoExpiry", hs(claims(func(c jwt.MapClaims) { delete(c, "exp") })), nil, "it has no exp claim"},
+		{"ErrNoIssuer", hs(claims(func(c jwt.MapClaims) { delete(c, "iss") })), nil, "it has no iss claim"},
+		{"ErrNoAudience", hs(claims(func(c jwt.MapClaims) { delete(c, "aud") })), nil, "it has no aud claim"},
 		{"ErrIssuer", hs(claims(func(c jwt.MapClaims) { c["iss"] = "https://evil.test/" })), nil, "issuer"},
 		{"ErrAudience", hs(claims(func(c jwt.MapClaims) { c["aud"] = "another-api" })), nil, "audience"},
 		{"ErrSecret", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte(strings.Repeat("x", 40)), "", claims(nil)), nil, "signature"},
@@ -173,9 +180,12 @@ func TestJWKS(t *testing.T) {
 	defer idp.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	a, err := New(ctx, Config{JWT: &JWT{JWKSURL: idp.URL, Issuer: "https://idp.test/", Audience: "profilegate", RoleClaim: "https://profilegate/roles"}}, idp.Client())
+	a, err := New(ctx, Config{JWT: &JWT{JWKSURL: idp.URL, Issuer: "https://idp.test/", Audience: "profilegate", RoleClaim: "https://profilegate/roles"}}, idp.Client(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := a.Check(ctx); err != nil {
+		t.Fatalf("readiness with the key set fetched: %v", err)
 	}
 	c := claims(func(c jwt.MapClaims) { c["https://profilegate/roles"] = []string{"agent"} })
 	p, err := a.Authenticate(request("Bearer " + sign(t, jwt.SigningMethodRS256, key, "k1", c)))
@@ -212,5 +222,26 @@ func TestConfigValidate(t *testing.T) {
 		if err := tc.c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want an error about %s", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestJWKSDown: an identity provider that does not answer leaves the gateway unable to verify
+// tokens: readiness says so, and the failure goes to the structured log, not to stderr.
+func TestJWKSDown(t *testing.T) {
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer idp.Close()
+	var logs bytes.Buffer
+	a, err := New(t.Context(), Config{JWT: &JWT{JWKSURL: idp.URL, Issuer: "https://idp.test/", Audience: "profilegate"}}, idp.Client(),
+		slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Check(t.Context()); err == nil || !strings.Contains(err.Error(), "no key fetched") {
+		t.Fatalf("readiness with no key: %v", err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"auth: fetching the JWKS failed`) {
+		t.Fatalf("the failure is not in the log: %s", &logs)
 	}
 }

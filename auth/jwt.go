@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -18,24 +20,36 @@ type jwtVerifier struct {
 	keyfunc   jwt.Keyfunc
 	parser    *jwt.Parser
 	roleClaim string
+	// keys holds the fetched key set; nil without a JWKS URL.
+	keys keyfunc.Keyfunc
+	// refreshErr is the last failed refresh of the key set, cleared by none: keys fetched
+	// before stay in use.
+	refreshErr atomic.Pointer[string]
 }
 
 // asymmetric are the algorithms accepted with a JWKS; never "none", never HS* (a public key
 // must not double as an HMAC secret).
 var asymmetric = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
-func newJWTVerifier(ctx context.Context, c JWT, client *http.Client) (*jwtVerifier, error) {
+func newJWTVerifier(ctx context.Context, c JWT, client *http.Client, log *slog.Logger) (*jwtVerifier, error) {
 	v := &jwtVerifier{roleClaim: cmp.Or(c.RoleClaim, "role")}
 	methods := []string{"HS256"}
 	if c.JWKSURL != "" {
 		kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{c.JWKSURL}, keyfunc.Override{
 			Client:      client,
 			HTTPTimeout: 5 * time.Second,
+			RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+				return func(ctx context.Context, err error) {
+					msg := err.Error()
+					v.refreshErr.Store(&msg)
+					log.WarnContext(ctx, "auth: fetching the JWKS failed; tokens are verified with the keys fetched before, if any", "jwks_url", u, "err", err)
+				}
+			},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("auth: jwks_url: %w", err)
 		}
-		v.keyfunc, methods = kf.KeyfuncCtx(ctx), asymmetric
+		v.keys, v.keyfunc, methods = kf, kf.KeyfuncCtx(ctx), asymmetric
 	} else {
 		secret := []byte(c.HS256Secret)
 		v.keyfunc = func(*jwt.Token) (any, error) { return secret, nil }
@@ -50,9 +64,35 @@ func newJWTVerifier(ctx context.Context, c JWT, client *http.Client) (*jwtVerifi
 	return v, nil
 }
 
+// check fails while the key set holds no key.
+func (v *jwtVerifier) check(ctx context.Context) error {
+	if v.keys == nil {
+		return nil
+	}
+	keys, err := v.keys.Storage().KeyReadAll(ctx)
+	if err == nil && len(keys) > 0 {
+		return nil
+	}
+	if v.refreshErr.Load() != nil {
+		return errors.New("no key fetched from the JWKS: fetching failed (see the log)")
+	}
+	return errors.New("no key fetched from the JWKS yet")
+}
+
+// required are the claims a token must carry, checked by name before the parser's checks, so
+// a refusal names the claim that is missing.
+var required = []string{"exp", "iss", "aud"}
+
 func (v *jwtVerifier) verify(_ context.Context, token string) (*Principal, error) {
 	claims := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, claims, v.keyfunc); err != nil {
+		if errors.Is(err, jwt.ErrTokenRequiredClaimMissing) || errors.Is(err, jwt.ErrTokenInvalidIssuer) || errors.Is(err, jwt.ErrTokenInvalidAudience) {
+			for _, name := range required {
+				if _, ok := claims[name]; !ok {
+					return nil, fmt.Errorf("%w: the token is not valid: it has no %s claim", ErrUnauthenticated, name)
+				}
+			}
+		}
 		return nil, fmt.Errorf("%w: the token is not valid: %s", ErrUnauthenticated, reason(err))
 	}
 	sub, _ := claims.GetSubject()
@@ -68,9 +108,9 @@ func reason(err error) string {
 	}{
 		{jwt.ErrTokenExpired, "it has expired"},
 		{jwt.ErrTokenNotValidYet, "it is not valid yet"},
-		{jwt.ErrTokenInvalidIssuer, "wrong issuer"},
-		{jwt.ErrTokenInvalidAudience, "wrong audience"},
-		{jwt.ErrTokenRequiredClaimMissing, "a required claim (exp) is missing"},
+		{jwt.ErrTokenInvalidIssuer, "its iss claim names another issuer"},
+		{jwt.ErrTokenInvalidAudience, "its aud claim names another audience"},
+		{jwt.ErrTokenRequiredClaimMissing, "a required claim is missing"},
 		{jwt.ErrTokenSignatureInvalid, "bad signature"},
 		{jwt.ErrTokenUnverifiable, "no key verifies it"},
 		{jwt.ErrTokenMalformed, "it is malformed"},

@@ -103,8 +103,17 @@ func (s *Service) Search(ctx context.Context, f profile.Fetcher, identifier prof
 	return dir.Search(ctx, f, identifier)
 }
 
-// Profile returns the person a profile id stands for, or nil when nobody is known by it.
-func (s *Service) Profile(ctx context.Context, f profile.Fetcher, id string) (*profile.Profile, []*errcode.Error, error) {
-	_, dir := s.current()
+// Profile returns the person a profile id stands for, or nil when nobody is known by it. A
+// profile id carries the identifier it was made from: agents may read it only if they may
+// search by that identifier's key (else reading ids would search by any key); admins always.
+func (s *Service) Profile(ctx context.Context, f profile.Fetcher, id string, asAdmin bool) (*profile.Profile, []*errcode.Error, error) {
+	snap, dir := s.current()
+	if !asAdmin {
+		if ident, err := profile.ParseProfileID(id); err == nil {
+			if err := snap.CheckAgentSearch(ident.Key); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	return dir.ByID(ctx, f, id)
 }

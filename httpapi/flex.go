@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
+	"regexp"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -14,14 +14,19 @@ import (
 // FlexVersionHeader is the request header Flex UI clients send their version in.
 const FlexVersionHeader = "X-Flex-UI-Version"
 
-// ParseFlexVersion parses a Flex UI version such as "2.7.3" or "2.8.0-rc.1" as semver does
-// (a leading "v" and a build suffix are accepted).
+// flexVersion is what Flex UI sends: three numeric parts without leading zeros and an optional
+// pre-release, as "2.8.0" or "2.8.0-rc.1". Anything looser ("v2.8", "02.08.00", "2") is
+// refused rather than guessed at: the version decides what the client may change.
+var flexVersion = regexp.MustCompile(`^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`)
+
+// ParseFlexVersion parses a Flex UI version such as "2.7.3" or "2.8.0-rc.1".
 func ParseFlexVersion(s string) (*semver.Version, error) {
-	v, err := semver.NewVersion(strings.TrimSpace(s))
-	if err != nil || len(s) > 64 {
-		return nil, errcode.Errorf(errcode.BadUserInput, "%s %q is not a version such as 2.8.0", FlexVersionHeader, errcode.Truncate(s, 64))
+	if len(s) <= 64 && flexVersion.MatchString(s) {
+		if v, err := semver.StrictNewVersion(s); err == nil {
+			return v, nil
+		}
 	}
-	return v, nil
+	return nil, errcode.Errorf(errcode.BadUserInput, "%s %q is not a version such as 2.8.0 (three numbers, and a pre-release such as -rc.1)", FlexVersionHeader, errcode.Truncate(s, 64))
 }
 
 type flexVersionKey struct{}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/net/idna"
 
 	"github.com/profilegate/profilegate/errcode"
 )
@@ -118,7 +119,7 @@ func (n *Normalizer) NormalizeValue(norm Normalization, raw string) (string, err
 	case NormalizeEmail:
 		return normalizeEmail(v)
 	case NormalizeLower:
-		return strings.ToLower(v), nil
+		return lower(v), nil
 	}
 	return v, nil
 }
@@ -135,8 +136,28 @@ func dropFormat(r rune) rune {
 	return r
 }
 
+// lower lower-cases v, but never into ASCII from outside it: the KELVIN SIGN stays itself rather
+// than become "k", and "\u212Aatherine@example.com" another mailbox than katherine's. No
+// normalization form is applied either (NFC, too, turns the Kelvin sign into "K").
+func lower(v string) string {
+	return strings.Map(func(r rune) rune {
+		if l := unicode.ToLower(r); r < utf8.RuneSelf || l >= utf8.RuneSelf {
+			return l
+		}
+		return r
+	}, v)
+}
+
+// normalizeEmail lower-cases the local part as lower does, and brings the domain to its ASCII
+// (IDNA) form as DNS resolves it: "ada@EXAMPLE.com" and "ada@bücher.example" in any case or
+// width name the domains mail is delivered to.
 func normalizeEmail(v string) (string, error) {
-	v = strings.ToLower(v)
+	local, domain, ok := strings.Cut(v, "@")
+	if ok && !strings.Contains(domain, "@") {
+		if ascii, err := idna.Lookup.ToASCII(domain); err == nil {
+			v = lower(local) + "@" + ascii
+		}
+	}
 	addr, err := mail.ParseAddress(v)
 	if err != nil || addr.Name != "" || addr.Address != v || !strings.Contains(v[strings.LastIndexByte(v, '@'):], ".") {
 		return "", fmt.Errorf("%q is not an email address", errcode.Truncate(v, 64))

@@ -33,6 +33,11 @@ func TestNormalize(t *testing.T) {
 		{KeyPhoneNumber, "４１５５５５０１００", "+14155550100", ""},
 		{KeyPhoneNumber, "1-415-555-0100 ext. 12", "+14155550100", ""},
 		{KeyEmail, "\u200b Ada@Example.com\ufeff", "ada@example.com", ""},
+		// The KELVIN SIGN lower-cases to ASCII "k": another mailbox than katherine@, so it stays.
+		{KeyEmail, "\u212Aatherine@example.com", "\u212aatherine@example.com", ""},
+		{KeyEmail, "JOSÉ@Example.com", "josé@example.com", ""},
+		{KeyEmail, "ada@BÜCHER.example", "ada@xn--bcher-kva.example", ""}, // domains as DNS resolves them
+		{KeyEmail, "ada@ｅｘａｍｐｌｅ.com", "ada@example.com", ""},
 		{KeyPhoneNumber, "+1 415-555-0100", "+14155550100", ""},
 		{KeyPhoneNumber, " +14155550100 ", "+14155550100", ""},
 		{KeyPhoneNumber, "+44 20 7183 8750", "+442071838750", ""},

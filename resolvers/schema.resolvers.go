@@ -66,7 +66,7 @@ func (r *queryResolver) SearchProfiles(ctx context.Context, identifier model.Ide
 
 // Profile is the resolver for the profile field.
 func (r *queryResolver) Profile(ctx context.Context, id string) (*profile.Profile, error) {
-	p, errs, err := r.Desk.Profile(ctx, loaders.For(ctx), id)
+	p, errs, err := r.Desk.Profile(ctx, loaders.For(ctx), id, isAdmin(ctx))
 	if err != nil {
 		return nil, err
 	}

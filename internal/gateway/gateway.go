@@ -133,6 +133,16 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 		b := cfg.SourceBreaker(sc)
 		guarded = append(guarded, sources.Guard(src, cfg.SourceTimeout(sc), sources.Breaker{Failures: b.Failures, OpenFor: b.OpenFor}, g.metrics))
 	}
+	authn, err := auth.New(ctx, cfg.Auth, &http.Client{Timeout: 10 * time.Second}, o.log)
+	if err != nil {
+		return nil, err
+	}
+	if authn.Disabled() {
+		o.log.Warn("auth is off: every request may read and change everything; this is only allowed on loopback", "addr", cfg.Addr)
+	}
+	if authn.UsesJWKS() {
+		checks = append(checks, telemetry.Check{Name: "auth jwks", Ping: authn.Check, Says: true})
+	}
 	g.health = telemetry.NewHealth(checks, min(cfg.HealthInterval, 2*time.Second))
 	go g.health.Run(ctx, cfg.HealthInterval)
 
@@ -147,13 +157,6 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 		Store:      telemetry.CountingStore{UnidentifiedStore: st, Metrics: g.metrics},
 		Now:        o.now,
 	}, settingsService)
-	authn, err := auth.New(ctx, cfg.Auth, &http.Client{Timeout: 10 * time.Second})
-	if err != nil {
-		return nil, err
-	}
-	if authn.Disabled() {
-		o.log.Warn("auth is off: every request may read and change everything; this is only allowed on loopback", "addr", cfg.Addr)
-	}
 	res := &resolvers.Resolver{Desk: deskService, SettingsService: settingsService, MaxPageSize: cfg.Limits.MaxPageSize}
 	gql := loaders.NewFactory(guarded, cfg.BatchWait).Middleware(graphQLHandler(res, cfg.Limits, o.log))
 	g.handler = g.routes(g.edge(authn, gql), cfg.MetricsAddr == "")

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -368,6 +369,20 @@ func TestSearchByHiddenIdentifier(t *testing.T) {
 	updateSettings(g, who.admin, map[string]any{"profileSearch": map[string]any{"allIdentifiers": false, "identifiers": []string{"phonenumber"}}})
 	if r := g.PostWith(who.agent, search, map[string]any{"key": "user_id"}); !slices.Equal(r.Codes(), []string{"FORBIDDEN"}) {
 		t.Fatalf("agent searching by an identifier left out of search: %s", r.Raw)
+	}
+	// A profile id is an identifier in base64: reading one is searching by its key.
+	byID := `query($id: ID!) { profile(id: $id) { status } }`
+	id := func(key, value string) string {
+		return "pf_" + base64.RawURLEncoding.EncodeToString([]byte(key+":"+value))
+	}
+	if r := g.PostWith(who.agent, byID, map[string]any{"id": id("user_id", "u-1001")}); !slices.Equal(r.Codes(), []string{"FORBIDDEN"}) {
+		t.Fatalf("agent reading a profile by a user_id id: %s", r.Raw)
+	}
+	if r := g.PostWith(who.agent, byID, map[string]any{"id": id("phonenumber", "+14155550199")}); len(r.Errors) > 0 || !strings.Contains(string(r.Raw), "IDENTIFIED") {
+		t.Fatalf("agent reading a profile by a phone id: %s", r.Raw)
+	}
+	if r := g.PostWith(who.admin, byID, map[string]any{"id": id("user_id", "u-1001")}); len(r.Errors) > 0 || !strings.Contains(string(r.Raw), "IDENTIFIED") {
+		t.Fatalf("admin reading a profile by a user_id id: %s", r.Raw)
 	}
 }
 

@@ -44,6 +44,8 @@ const (
 	NotAcceptable        Code = "NOT_ACCEPTABLE"
 	UnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
 	MethodNotAllowed     Code = "METHOD_NOT_ALLOWED"
+	// HostNotAllowed: with auth off, a request named a host other than loopback (DNS rebinding).
+	HostNotAllowed Code = "HOST_NOT_ALLOWED"
 
 	// Request errors: GraphQL refused the operation before executing it.
 	ParseFailed             Code = "GRAPHQL_PARSE_FAILED"
@@ -84,6 +86,7 @@ var table = map[Code]Info{
 	NotAcceptable:        {Status: http.StatusNotAcceptable},
 	UnsupportedMediaType: {Status: http.StatusUnsupportedMediaType},
 	MethodNotAllowed:     {Status: http.StatusMethodNotAllowed},
+	HostNotAllowed:       {Status: http.StatusForbidden},
 
 	ParseFailed:             {Status: http.StatusBadRequest, Request: true},
 	ValidationFailed:        {Status: http.StatusBadRequest, Request: true},

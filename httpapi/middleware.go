@@ -3,7 +3,9 @@ package httpapi
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/rs/cors"
 
@@ -50,4 +52,23 @@ func CORS(origins []string, next http.Handler) http.Handler {
 		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", FlexVersionHeader},
 		MaxAge:         600,
 	}).Handler(next)
+}
+
+// LoopbackHosts answers only requests that name a loopback host (localhost, 127.0.0.0/8, ::1)
+// in their Host header. With auth off the gateway listens on loopback, and a web page could
+// still reach it through a name it rebinds to 127.0.0.1 (DNS rebinding): such a request names
+// the page's host, and is refused with 403 HOST_NOT_ALLOWED.
+func LoopbackHosts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+		if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback()) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		Refuse(w, r, errcode.HostNotAllowed, "auth is off, so only requests to a loopback host (localhost, 127.0.0.1, [::1]) are answered")
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/profilegate/profilegate/errcode"
+	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/telemetry"
 )
 
@@ -73,6 +74,9 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		w.Header().Set("Allow", http.MethodPost)
 		Refuse(w, r, errcode.MethodNotAllowed, fmt.Sprintf("a %s must be sent with POST; GET only runs queries", rc.Operation.Operation))
 		return
+	}
+	if r.Method == http.MethodGet {
+		ctx = profile.WithoutRecording(ctx) // a GET has no side effect: no contact is recorded
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	writeResponse(w, http.StatusOK, responses(ctx))

@@ -60,12 +60,32 @@ func (d *Directory) Identify(ctx context.Context, f Fetcher, raw Identifier) (*I
 	case !m.Complete():
 		return &Identification{Address: m.Identifier, Errors: m.Errors}, nil
 	}
+	if !recording(ctx) {
+		c, err := d.Store.FindContact(ctx, m.Identifier)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil { // the profile the contact would get, recorded by none
+			c = &UnidentifiedContact{Identifier: m.Identifier, FirstSeen: d.Now(), LastSeen: d.Now()}
+		}
+		return &Identification{Address: m.Identifier, Profile: c.Profile()}, nil
+	}
 	c, err := d.Store.RecordContact(ctx, m.Identifier, d.Now())
 	if err != nil {
 		return nil, err
 	}
 	return &Identification{Address: m.Identifier, Profile: c.Profile()}, nil
 }
+
+type noRecordingKey struct{}
+
+// WithoutRecording returns ctx for a request that must have no side effect (an HTTP GET, which
+// any web page can make a browser send): Identify records no contact under it.
+func WithoutRecording(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRecordingKey{}, true)
+}
+
+func recording(ctx context.Context) bool { return ctx.Value(noRecordingKey{}) == nil }
 
 // Search returns every person carrying raw, best first, and the recorded unidentified profile
 // of the address when no source knows it; with HideUnidentified, only identified people. It

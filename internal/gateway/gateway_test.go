@@ -365,3 +365,32 @@ func TestInternalErrorsHideDetails(t *testing.T) {
 		t.Fatalf("lookups that need no store must still answer: %+v", h)
 	}
 }
+
+// TestGetRecordsNothing: any web page can make a browser send a GET, so a GET has no side
+// effect: an unknown caller's header comes back with the profile the contact will have, and is
+// recorded only by a POST.
+func TestGetRecordsNothing(t *testing.T) {
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	q := url.Values{"query": {`{ customerHeader(identifier: {key: "phonenumber", value: "+1 212 555 0160"}) { badge profile { id status contactCount } } }`}}
+	resp, err := http.Get(g.URL + "/query?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaGet struct {
+		CustomerHeader struct {
+			Badge   *string
+			Profile struct {
+				ID, Status   string
+				ContactCount int
+			}
+		}
+	}
+	gatewaytest.MustRead(t, resp).Decode(t, &viaGet)
+	if viaGet.CustomerHeader.Profile.Status != "UNIDENTIFIED" || viaGet.CustomerHeader.Badge == nil || g.UnidentifiedCount() != 0 {
+		t.Fatalf("GET: %+v, %d recorded", viaGet, g.UnidentifiedCount())
+	}
+	posted := g.Header("phonenumber", "+1 212 555 0160")
+	if posted.Profile.ID != viaGet.CustomerHeader.Profile.ID || posted.Profile.ContactCount != 1 || g.UnidentifiedCount() != 1 {
+		t.Fatalf("POST after GET: %+v, %d recorded", posted.Profile, g.UnidentifiedCount())
+	}
+}

@@ -41,6 +41,8 @@ func hostileCorpus() []hostileRequest {
 		{name: "EmptyBody", body: ``, status: 400, code: "BAD_USER_INPUT", noData: true},
 		{name: "NoQuery", body: `{"qeury": "{ __typename }"}`, status: 400, code: "BAD_USER_INPUT", noData: true},
 		{name: "QueryNotString", body: `{"query": 42}`, status: 400, code: "BAD_USER_INPUT", noData: true},
+		// With auth off (the demo), a page that rebinds its name to 127.0.0.1 is refused.
+		{name: "RebindingHost", header: http.Header{"Host": {"attacker.example:8080"}}, body: gatewaytest.Body(`{ __typename }`, nil), status: 403, code: "HOST_NOT_ALLOWED", noData: true},
 		// A variable of the wrong type, null or missing, used by @include or @skip, once panicked
 		// in the request telemetry (graphql.CollectFields evaluates the directives): 500.
 		{name: "IncludeWithStringVariable", body: `{"query":"query($f:Boolean!){ __typename @include(if:$f) }","variables":{"f":"true"}}`, status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
@@ -128,6 +130,9 @@ func sendHostile(g *gatewaytest.Env, tc hostileRequest) *gatewaytest.Response {
 	}
 	for k, v := range tc.header {
 		req.Header[k] = slices.Clone(v)
+	}
+	if host := tc.header.Get("Host"); host != "" {
+		req.Host = host
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -75,8 +75,8 @@ type Scanner interface {
 	// Incremental reports whether the source tells when a record changed.
 	Incremental() bool
 	// Scan calls fn with the identifiers (normalized) of each record, of every record when
-	// since is empty, else of those changed at or after since. It returns the newest updated
-	// value it saw (since when none).
+	// since is empty, else of those changed after since. It returns the newest updated value
+	// it saw (since when none).
 	Scan(ctx context.Context, since string, fn func(recordID string, ids []profile.Identifier) error) (watermark string, err error)
 }
 

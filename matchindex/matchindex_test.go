@@ -38,7 +38,7 @@ func (r *records) Scan(ctx context.Context, since string, fn func(string, []prof
 	watermark := since
 	for i := range r.n {
 		at := r.changed[i]
-		if since != "" && at < since {
+		if since != "" && at <= since {
 			continue
 		}
 		watermark = max(watermark, at)

@@ -202,7 +202,7 @@ func (ig *identityGraph) describe() string {
 }
 
 // scan streams the identifiers table: every row, or all rows of the profiles that have a row
-// changed at or after since. Profiles are handed over row by row.
+// changed after since. Profiles are handed over row by row.
 func (ig *identityGraph) scan(ctx context.Context, s *Source, since string, fn func(string, []profile.Identifier) error) (string, error) {
 	g := ig.g
 	ts := "NULL"
@@ -212,7 +212,7 @@ func (ig *identityGraph) scan(ctx context.Context, s *Source, since string, fn f
 	q := fmt.Sprintf("SELECT %s, %s, %s, %s FROM %s", g.ProfileIDColumn, g.TypeColumn, g.ValueColumn, ts, g.IdentifiersTable)
 	var args []any
 	if since != "" && g.TimestampColumn != "" {
-		q += fmt.Sprintf(" WHERE %[1]s IN (SELECT %[1]s FROM %[2]s WHERE %[3]s >= ?)", g.ProfileIDColumn, g.IdentifiersTable, g.TimestampColumn)
+		q += fmt.Sprintf(" WHERE %[1]s IN (SELECT %[1]s FROM %[2]s WHERE %[3]s > ?)", g.ProfileIDColumn, g.IdentifiersTable, g.TimestampColumn)
 		args = append(args, since)
 	}
 	w := watermark{text: since, at: updated(since)}

@@ -141,8 +141,8 @@ func (rt *recordTable) describe() string {
 	return b.String()
 }
 
-// scan streams the table's identifier columns, of the rows updated at or after since when it
-// is set.
+// scan streams the table's identifier columns, of the rows updated after since when it is
+// set.
 func (rt *recordTable) scan(ctx context.Context, s *Source, since string, fn func(string, []profile.Identifier) error) (string, error) {
 	cols := []string{rt.idCol, "NULL"}
 	if rt.updatedCol != "" {
@@ -154,7 +154,7 @@ func (rt *recordTable) scan(ctx context.Context, s *Source, since string, fn fun
 	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + rt.from
 	var args []any
 	if since != "" && rt.updatedCol != "" {
-		q += " WHERE " + rt.updatedCol + " >= ?"
+		q += " WHERE " + rt.updatedCol + " > ?"
 		args = append(args, since)
 	}
 	w := watermark{text: since, at: updated(since)}

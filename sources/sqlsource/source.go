@@ -59,7 +59,9 @@ func (s *Source) Incremental() bool { return s.shape.incremental() }
 
 // Scan streams the identifiers of the source's records, normalized (values that do not
 // normalize, and blocked ones, left out): every record when since is empty, else those changed
-// at or after since, the text of the source's updated column. It returns the newest updated
+// after since, the text of the source's updated column. Rows that share since's instant but
+// commit after it was read are found by the next full rebuild: re-reading every row at the
+// newest instant made a bulk import with one timestamp read whole at every refresh. It returns the newest updated
 // value seen.
 func (s *Source) Scan(ctx context.Context, since string, fn func(recordID string, ids []profile.Identifier) error) (string, error) {
 	w, err := s.shape.scan(ctx, s, since, fn)

@@ -103,6 +103,15 @@ type Limits struct {
 	MaxInFlight int `yaml:"max_in_flight"`
 	// InFlightWait is how long a request waits for a slot when MaxInFlight are running.
 	InFlightWait time.Duration `yaml:"in_flight_wait"`
+	// BodyReadTimeout bounds how long a client may take to send its request body, which is
+	// read before the request takes a slot (408 REQUEST_TIMEOUT).
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
+	// ReadHeaderTimeout bounds how long a client may take to send its request headers.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// WriteTimeout bounds a request from its headers to the end of its answer.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes a kept-alive connection with no request for this long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
 }
 
 // Log says how the gateway logs: format "json" (one object per line) or "text".
@@ -203,15 +212,19 @@ func Default() *Config {
 		HealthInterval:  10 * time.Second,
 		Shutdown:        Shutdown{Delay: 2 * time.Second, Grace: 15 * time.Second},
 		Limits: Limits{
-			MaxBodyBytes:  1 << 20,
-			MaxTokens:     5000,
-			MaxDepth:      10,
-			MaxRootFields: 20,
-			MaxAliases:    30,
-			MaxComplexity: 2500,
-			MaxPageSize:   100,
-			MaxInFlight:   64,
-			InFlightWait:  100 * time.Millisecond,
+			MaxBodyBytes:      1 << 20,
+			MaxTokens:         5000,
+			MaxDepth:          10,
+			MaxRootFields:     20,
+			MaxAliases:        30,
+			MaxComplexity:     2500,
+			MaxPageSize:       100,
+			MaxInFlight:       64,
+			InFlightWait:      100 * time.Millisecond,
+			BodyReadTimeout:   10 * time.Second,
+			ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout:      time.Minute,
+			IdleTimeout:       2 * time.Minute,
 		},
 		Store: Database{Driver: "sqlite"},
 	}

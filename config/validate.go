@@ -100,6 +100,17 @@ func (l Limits) validate() error {
 	if l.InFlightWait < 0 || l.InFlightWait > 10*time.Second {
 		errs = append(errs, fmt.Errorf("limits.in_flight_wait: %s is outside 0..10s", l.InFlightWait))
 	}
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"body_read_timeout", l.BodyReadTimeout}, {"read_header_timeout", l.ReadHeaderTimeout},
+		{"write_timeout", l.WriteTimeout}, {"idle_timeout", l.IdleTimeout},
+	} {
+		if d.value <= 0 || d.value > time.Hour {
+			errs = append(errs, fmt.Errorf("limits.%s: %s is outside (0, 1h]", d.name, d.value))
+		}
+	}
 	return errors.Join(errs...)
 }
 

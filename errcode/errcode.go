@@ -38,8 +38,13 @@ const (
 	Conflict Code = "CONFLICT"
 
 	// Refusals at the HTTP layer, before GraphQL sees the request.
-	Unauthenticated      Code = "UNAUTHENTICATED"
-	RequestTooLarge      Code = "REQUEST_TOO_LARGE"
+	Unauthenticated Code = "UNAUTHENTICATED"
+	RequestTooLarge Code = "REQUEST_TOO_LARGE"
+	// RequestTimeout: the client did not send its body within limits.body_read_timeout.
+	RequestTimeout Code = "REQUEST_TIMEOUT"
+	// RateLimited: the caller is over one of its limits (limits.per_caller); Retry-After says
+	// when to try again.
+	RateLimited          Code = "RATE_LIMITED"
 	Overloaded           Code = "OVERLOADED"
 	NotAcceptable        Code = "NOT_ACCEPTABLE"
 	UnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
@@ -82,6 +87,8 @@ var table = map[Code]Info{
 
 	Unauthenticated:      {Status: http.StatusUnauthorized},
 	RequestTooLarge:      {Status: http.StatusRequestEntityTooLarge},
+	RequestTimeout:       {Status: http.StatusRequestTimeout},
+	RateLimited:          {Status: http.StatusTooManyRequests},
 	Overloaded:           {Status: http.StatusServiceUnavailable},
 	NotAcceptable:        {Status: http.StatusNotAcceptable},
 	UnsupportedMediaType: {Status: http.StatusUnsupportedMediaType},

@@ -2,6 +2,9 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -139,5 +142,39 @@ func TestOverload(t *testing.T) {
 	}
 	if _, metrics := g.Get("/metrics"); sample(metrics, `profilegate_requests_total{operation="unknown",outcome="OVERLOADED"}`) != "1" {
 		t.Fatalf("the refusal is not counted:\n%s", grepLines(metrics, "profilegate_requests_total"))
+	}
+}
+
+// TestSilentClients: clients that send their headers and then nothing, or trickle their body,
+// hold no slot: with room for two requests at once, ten of them leave a caller answered, and
+// are themselves answered 408 REQUEST_TIMEOUT once the body read deadline passes.
+func TestSilentClients(t *testing.T) {
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	cfg.Limits.MaxInFlight, cfg.Limits.BodyReadTimeout = 2, time.Second
+	g := gatewaytest.Start(t, cfg)
+	answers := make(chan string, 10)
+	for i := range 10 {
+		conn, err := net.Dial("tcp", g.Host())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", g.Host())
+		if i%2 == 1 {
+			conn.Write([]byte(`{"qu`)) // a trickle that stops
+		}
+		go func() {
+			b, _ := io.ReadAll(conn)
+			answers <- string(b)
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // the silent ones are in
+	if h := g.Header("user_id", "u-1001"); h.Name != "Ada Lovelace" {
+		t.Fatalf("a caller beside silent clients: %+v", h)
+	}
+	for range 10 {
+		if a := <-answers; !strings.Contains(a, "408 Request Timeout") || !strings.Contains(a, `"REQUEST_TIMEOUT"`) {
+			t.Fatalf("a silent client was answered %q", a)
+		}
 	}
 }

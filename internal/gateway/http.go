@@ -41,12 +41,14 @@ func graphQLHandler(res *resolvers.Resolver, limits config.Limits, log *slog.Log
 }
 
 // edge puts what every request to /query passes through in front of gql, outermost first:
-// CORS (preflights carry no credentials), a span, the request's log line and metrics, the
-// limit of requests in flight, authentication, the Flex UI version.
+// CORS (preflights carry no credentials), a span, the request's log line and metrics, the body
+// read whole within its deadline, the limit of requests in flight, authentication, the Flex UI
+// version.
 func (g *Gateway) edge(authn *auth.Authenticator, gql http.Handler) http.Handler {
 	limits := g.cfg.Limits
 	query := httpapi.Authenticate(authn, g.log, httpapi.WithFlexVersion(gql))
 	query = httpapi.Admit(limits.MaxInFlight, limits.InFlightWait, query)
+	query = httpapi.ReadBody(limits.MaxBodyBytes, limits.BodyReadTimeout, query)
 	if authn.Disabled() {
 		query = httpapi.LoopbackHosts(query)
 	}

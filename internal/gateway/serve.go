@@ -47,7 +47,8 @@ func (g *Gateway) Serve(ctx context.Context, ls Listeners) error {
 	errc := make(chan error, len(endpoints))
 	servers := make([]*http.Server, len(endpoints))
 	for i, e := range endpoints {
-		servers[i] = &http.Server{Handler: e.h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		l := g.cfg.Limits
+		servers[i] = &http.Server{Handler: e.h, ReadHeaderTimeout: l.ReadHeaderTimeout, WriteTimeout: l.WriteTimeout, IdleTimeout: l.IdleTimeout}
 		go func() { errc <- servers[i].Serve(e.ln) }()
 	}
 	select {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/ratelimit"
 	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources/sqlsource"
 	"github.com/profilegate/profilegate/telemetry"
@@ -112,6 +113,12 @@ type Limits struct {
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// IdleTimeout closes a kept-alive connection with no request for this long.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// PerCaller are each caller's budgets (429 RATE_LIMITED, or RATE_LIMITED on the field
+	// that would create a new contact).
+	PerCaller ratelimit.Limits `yaml:"per_caller"`
+	// RedisURL, when set, keeps the per-caller budgets in Redis, shared by every replica
+	// (PROFILEGATE_REDIS_URL overrides it); in the process when empty.
+	RedisURL string `yaml:"redis_url"`
 }
 
 // Log says how the gateway logs: format "json" (one object per line) or "text".
@@ -225,6 +232,7 @@ func Default() *Config {
 			ReadHeaderTimeout: 10 * time.Second,
 			WriteTimeout:      time.Minute,
 			IdleTimeout:       2 * time.Minute,
+			PerCaller:         ratelimit.Limits{NewContactsPerMinute: 600},
 		},
 		Store: Database{Driver: "sqlite"},
 	}
@@ -251,11 +259,14 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 }
 
 // ApplyEnv overrides secrets from the environment: PROFILEGATE_STORE_DSN,
-// PROFILEGATE_JWT_HS256_SECRET and, per source, PROFILEGATE_SOURCE_<NAME>_DSN (name
+// PROFILEGATE_REDIS_URL, PROFILEGATE_JWT_HS256_SECRET and, per source, PROFILEGATE_SOURCE_<NAME>_DSN (name
 // upper-cased, '-' as '_').
 func (c *Config) ApplyEnv(getenv func(string) string) {
 	if v := getenv("PROFILEGATE_STORE_DSN"); v != "" {
 		c.Store.DSN = v
+	}
+	if v := getenv("PROFILEGATE_REDIS_URL"); v != "" {
+		c.Limits.RedisURL = v
 	}
 	if v := getenv("PROFILEGATE_JWT_HS256_SECRET"); v != "" && c.Auth.JWT != nil {
 		c.Auth.JWT.HS256Secret = v

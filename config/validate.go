@@ -100,6 +100,10 @@ func (l Limits) validate() error {
 	if l.InFlightWait < 0 || l.InFlightWait > 10*time.Second {
 		errs = append(errs, fmt.Errorf("limits.in_flight_wait: %s is outside 0..10s", l.InFlightWait))
 	}
+	pc := l.PerCaller
+	if pc.RequestsPerSecond < 0 || pc.Burst < 0 || pc.Concurrent < 0 || pc.NewContactsPerMinute < 0 || (pc.RequestsPerSecond > 0 && pc.Burst < 1) {
+		errs = append(errs, fmt.Errorf("limits.per_caller: budgets must not be negative (0 turns one off), and burst must be at least 1 with requests_per_second"))
+	}
 	for _, d := range []struct {
 		name  string
 		value time.Duration

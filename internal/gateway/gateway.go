@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for PostgreSQL
@@ -28,6 +29,7 @@ import (
 	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/matchindex"
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/ratelimit"
 	"github.com/profilegate/profilegate/resolvers"
 	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources"
@@ -46,7 +48,12 @@ type Gateway struct {
 	metrics        *telemetry.Metrics
 	health         *telemetry.Health
 	indexes        []*matchindex.Index
-	dbs            []*sqlx.DB
+	// counter counts the per-caller budgets.
+	counter ratelimit.Counter
+	// counterWarned is when a failing counter was last logged (Unix nanoseconds).
+	counterWarned atomic.Int64
+	closers       []func() error
+	dbs           []*sqlx.DB
 	// stop ends the background work: settings refresh, health checks, JWKS refresh.
 	stop context.CancelFunc
 }
@@ -133,6 +140,16 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 		b := cfg.SourceBreaker(sc)
 		guarded = append(guarded, sources.Guard(src, cfg.SourceTimeout(sc), sources.Breaker{Failures: b.Failures, OpenFor: b.OpenFor}, g.metrics))
 	}
+	g.counter = ratelimit.NewLocal()
+	if cfg.Limits.RedisURL != "" {
+		r, err := ratelimit.NewRedis(cfg.Limits.RedisURL, cfg.Limits.WriteTimeout)
+		if err != nil {
+			return nil, err
+		}
+		g.closers = append(g.closers, r.Close)
+		checks = append(checks, telemetry.Check{Name: "redis", Ping: r.Ping})
+		g.counter = r
+	}
 	authn, err := auth.New(ctx, cfg.Auth, &http.Client{Timeout: 10 * time.Second}, o.log)
 	if err != nil {
 		return nil, err
@@ -154,8 +171,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 	deskService := desk.New(desk.Config{
 		Normalizer: norm,
 		Resolution: cfg.Resolution(),
-		Store:      telemetry.CountingStore{UnidentifiedStore: st, Metrics: g.metrics},
-		Now:        o.now,
+		Store: ratelimit.ContactBudget{
+			UnidentifiedStore: telemetry.CountingStore{UnidentifiedStore: st, Metrics: g.metrics},
+			Counter:           g.counter, PerMinute: cfg.Limits.PerCaller.NewContactsPerMinute, Caller: callerOf, Warn: g.counterFailed,
+		},
+		Now: o.now,
 	}, settingsService)
 	res := &resolvers.Resolver{Desk: deskService, SettingsService: settingsService, MaxPageSize: cfg.Limits.MaxPageSize}
 	gql := loaders.NewFactory(guarded, cfg.BatchWait).Middleware(graphQLHandler(res, cfg.Limits, o.log))
@@ -231,7 +251,29 @@ func (g *Gateway) Close() error {
 	for _, db := range g.dbs {
 		errs = append(errs, db.Close())
 	}
+	for _, c := range g.closers {
+		errs = append(errs, c())
+	}
 	return errors.Join(errs...)
+}
+
+// callerOf names the caller of a request for its budgets.
+func callerOf(ctx context.Context) string {
+	if p := auth.For(ctx); p != nil {
+		return p.Name
+	}
+	return "anonymous"
+}
+
+// counterFailed logs, at most every ten seconds, that the per-caller budgets could not be
+// counted: requests then go on uncounted.
+func (g *Gateway) counterFailed(ctx context.Context, err error) {
+	now := time.Now().UnixNano()
+	last := g.counterWarned.Load()
+	if now-last < int64(10*time.Second) || !g.counterWarned.CompareAndSwap(last, now) {
+		return
+	}
+	g.log.WarnContext(ctx, "limits: the per-caller budgets cannot be counted; requests go on uncounted", "err", err)
 }
 
 // replicaName names this process among the replicas sharing a store, for the match index's

@@ -16,6 +16,7 @@ import (
 	"github.com/profilegate/profilegate/graphiql"
 	"github.com/profilegate/profilegate/guard"
 	"github.com/profilegate/profilegate/httpapi"
+	"github.com/profilegate/profilegate/ratelimit"
 	"github.com/profilegate/profilegate/resolvers"
 	"github.com/profilegate/profilegate/telemetry"
 )
@@ -42,11 +43,13 @@ func graphQLHandler(res *resolvers.Resolver, limits config.Limits, log *slog.Log
 
 // edge puts what every request to /query passes through in front of gql, outermost first:
 // CORS (preflights carry no credentials), a span, the request's log line and metrics, the body
-// read whole within its deadline, the limit of requests in flight, authentication, the Flex UI
-// version.
+// read whole within its deadline, the limit of requests in flight, authentication, the
+// caller's budgets, the Flex UI version.
 func (g *Gateway) edge(authn *auth.Authenticator, gql http.Handler) http.Handler {
 	limits := g.cfg.Limits
-	query := httpapi.Authenticate(authn, g.log, httpapi.WithFlexVersion(gql))
+	query := httpapi.WithFlexVersion(gql)
+	query = ratelimit.Middleware(g.counter, limits.PerCaller, callerOf, httpapi.Refuse, g.counterFailed, query)
+	query = httpapi.Authenticate(authn, g.log, query)
 	query = httpapi.Admit(limits.MaxInFlight, limits.InFlightWait, query)
 	query = httpapi.ReadBody(limits.MaxBodyBytes, limits.BodyReadTimeout, query)
 	if authn.Disabled() {

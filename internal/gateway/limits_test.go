@@ -1,0 +1,128 @@
+package gateway_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/profilegate/profilegate/internal/gatewaytest"
+	"github.com/profilegate/profilegate/internal/redistest"
+	"github.com/profilegate/profilegate/ratelimit"
+)
+
+// TestCallerRate: a caller over its requests a second is answered 429 RATE_LIMITED with
+// Retry-After; another caller is not.
+func TestCallerRate(t *testing.T) {
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	who := withKeys(cfg)
+	cfg.Limits.PerCaller = ratelimit.Limits{RequestsPerSecond: 1, Burst: 5}
+	g := gatewaytest.Start(t, cfg)
+	var limited []*gatewaytest.Response
+	for range 8 {
+		if r := g.PostWith(who.agent, "{ "+ada+" }", nil); r.Status == http.StatusTooManyRequests {
+			limited = append(limited, r)
+		}
+	}
+	if len(limited) < 2 || len(limited) > 3 {
+		t.Fatalf("%d of 8 requests over a burst of 5 (one more a second) were limited", len(limited))
+	}
+	r := limited[0]
+	if !slices.Equal(r.Codes(), []string{"RATE_LIMITED"}) || r.HTTP.Header.Get("Retry-After") == "" || r.Data != nil || !strings.Contains(r.Errors[0].Message, "desk") {
+		t.Fatalf("refusal: %d %s (Retry-After %q)", r.Status, r.Raw, r.HTTP.Header.Get("Retry-After"))
+	}
+	if r := g.PostWith(who.admin, "{ "+ada+" }", nil); len(r.Errors) > 0 {
+		t.Fatalf("another caller: %s", r.Raw)
+	}
+}
+
+// TestCallerConcurrency: a caller with its limit of requests in flight is refused another,
+// while another caller is answered.
+func TestCallerConcurrency(t *testing.T) {
+	cfg := gatewaytest.DemoConfig(t, "postgres")
+	who := withKeys(cfg)
+	cfg.Limits.PerCaller = ratelimit.Limits{Concurrent: 1}
+	cfg.Sources[0].Timeout = 20 * time.Second
+	g, crm := withFaultyCRM(t, cfg)
+	crm.Delay(300 * time.Millisecond)
+	before := crm.Calls()
+	slow := make(chan *gatewaytest.Response, 1)
+	go func() {
+		r, _ := g.TryWith(who.agent, []byte(gatewaytest.Body("{ "+ada+" }", nil)))
+		slow <- r
+	}()
+	for deadline := time.Now().Add(10 * time.Second); crm.Calls() == before; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the CRM")
+		}
+	}
+	if r := g.PostWith(who.agent, "{ __typename }", nil); r.Status != http.StatusTooManyRequests || !slices.Equal(r.Codes(), []string{"RATE_LIMITED"}) {
+		t.Fatalf("a second request of the caller: %d %s", r.Status, r.Raw)
+	}
+	if r := g.PostWith(who.admin, "{ __typename }", nil); len(r.Errors) > 0 {
+		t.Fatalf("another caller: %s", r.Raw)
+	}
+	if r := <-slow; r == nil || len(r.Errors) > 0 {
+		t.Fatalf("the request in flight: %+v", r)
+	}
+}
+
+// TestNewContactBudget: past its budget of new contacts a minute, a caller's lookup of an
+// unknown address answers RATE_LIMITED and records nothing; known customers and repeat
+// contacts are still answered, and another caller has a budget of its own.
+func TestNewContactBudget(t *testing.T) {
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	who := withKeys(cfg)
+	cfg.Limits.PerCaller = ratelimit.Limits{NewContactsPerMinute: 2}
+	g := gatewaytest.Start(t, cfg)
+	header := func(h http.Header, phone string) *gatewaytest.Response {
+		return g.PostWith(h, gatewaytest.HeaderQuery, map[string]any{"key": "phonenumber", "value": phone})
+	}
+	for _, phone := range []string{"+12125550101", "+12125550102"} {
+		if r := header(who.agent, phone); len(r.Errors) > 0 {
+			t.Fatalf("new contact within the budget: %s", r.Raw)
+		}
+	}
+	r := header(who.agent, "+12125550103")
+	if !slices.Equal(r.Codes(), []string{"RATE_LIMITED"}) || string(r.Data) != "null" || g.UnidentifiedCount() != 2 {
+		t.Fatalf("a third new contact: %s (%d recorded)", r.Raw, g.UnidentifiedCount())
+	}
+	for _, phone := range []string{"+12125550101", "+14155550100"} {
+		if r := header(who.agent, phone); len(r.Errors) > 0 {
+			t.Fatalf("%s (a repeat contact, a customer) past the budget: %s", phone, r.Raw)
+		}
+	}
+	if r := header(who.admin, "+12125550103"); len(r.Errors) > 0 {
+		t.Fatalf("another caller's new contact: %s", r.Raw)
+	}
+}
+
+// TestSharedLimitsInRedis: two replicas configured with one Redis enforce one budget per
+// caller between them.
+func TestSharedLimitsInRedis(t *testing.T) {
+	url := redistest.URL(t)
+	var replicas []*gatewaytest.Env
+	for range 2 {
+		cfg := gatewaytest.DemoConfig(t, "sqlite")
+		cfg.Limits.RedisURL = url
+		cfg.Limits.PerCaller = ratelimit.Limits{RequestsPerSecond: 1, Burst: 4}
+		replicas = append(replicas, gatewaytest.Start(t, cfg))
+	}
+	var mu sync.Mutex
+	answered := 0
+	for i := range 8 {
+		if r := replicas[i%2].Post("{ "+ada+" }", nil); r.Status == http.StatusOK && len(r.Errors) == 0 {
+			mu.Lock()
+			answered++
+			mu.Unlock()
+		}
+	}
+	if answered < 4 || answered > 5 {
+		t.Fatalf("%d of 8 requests answered across two replicas; want the one burst of 4 (and one more a second)", answered)
+	}
+	if status, body := replicas[0].Get("/readyz"); status != http.StatusOK || !strings.Contains(body, `"redis":"ok"`) {
+		t.Fatalf("readiness with Redis: %d %s", status, body)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/profilegate/profilegate/ratelimit"
 	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources/sqlsource"
+	"github.com/profilegate/profilegate/store"
 	"github.com/profilegate/profilegate/telemetry"
 )
 
@@ -72,6 +73,8 @@ type Config struct {
 	Shutdown Shutdown `yaml:"shutdown"`
 	// Store is the gateway's own database.
 	Store Database `yaml:"store"`
+	// Retention says how long unidentified contacts are kept in the store.
+	Retention store.Retention `yaml:"retention"`
 	// Sources are the profile sources, highest priority first.
 	Sources []SourceConfig `yaml:"sources"`
 }
@@ -234,7 +237,8 @@ func Default() *Config {
 			IdleTimeout:       2 * time.Minute,
 			PerCaller:         ratelimit.Limits{NewContactsPerMinute: 600},
 		},
-		Store: Database{Driver: "sqlite"},
+		Store:     Database{Driver: "sqlite"},
+		Retention: store.Retention{TTL: 90 * 24 * time.Hour, Max: 1_000_000, Every: 10 * time.Minute, Batch: 1000},
 	}
 }
 

@@ -38,6 +38,9 @@ func (c *Config) Validate() error {
 	if c.SettingsRefresh < 100*time.Millisecond || c.SettingsRefresh > time.Hour {
 		add("settings_refresh: %s is outside 100ms..1h", c.SettingsRefresh)
 	}
+	if r := c.Retention; r.TTL < 0 || r.Max < 0 || r.Every < 100*time.Millisecond || r.Batch < 1 {
+		add("retention: ttl and max must not be negative (0 keeps), every at least 100ms and batch at least 1 (have %s, %d, %s, %d)", r.TTL, r.Max, r.Every, r.Batch)
+	}
 	if c.HealthInterval < 100*time.Millisecond {
 		add("health_interval: %s is shorter than 100ms", c.HealthInterval)
 	}

@@ -103,6 +103,11 @@ CREATE TABLE match_index_state (
 	lease_until   TIMESTAMPTZ NOT NULL
 )`,
 	},
+	{
+		// Retention prunes unidentified contacts by their last contact, oldest first.
+		sqlite:   `CREATE INDEX unidentified_contacts_last_seen ON unidentified_contacts (last_seen)`,
+		postgres: `CREATE INDEX unidentified_contacts_last_seen ON unidentified_contacts (last_seen)`,
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes replicas migrating at once.

@@ -27,6 +27,8 @@ type Metrics struct {
 	breaker        *prometheus.GaugeVec
 	batchSize      *prometheus.HistogramVec
 	unidentified   prometheus.Counter
+	contacts       prometheus.Gauge
+	pruned         prometheus.Counter
 }
 
 // latencyBuckets suit a gateway answering in about a millisecond with sources timing out in
@@ -60,6 +62,13 @@ func NewMetrics() *Metrics {
 			Name: "profilegate_unidentified_profiles_created_total", Help: "Unidentified profiles created for contacts no source knows.",
 		}),
 	}
+	m.contacts = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "profilegate_unidentified_profiles", Help: "Unidentified profiles kept in the store, as of the last prune.",
+	})
+	m.pruned = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "profilegate_unidentified_profiles_pruned_total", Help: "Unidentified profiles dropped by retention (ttl, max).",
+	})
+	m.registry.MustRegister(m.contacts, m.pruned)
 	m.registry.MustRegister(m.requests, m.duration, m.sourceDuration, m.sourceErrors, m.breaker, m.batchSize, m.unidentified,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -69,6 +78,12 @@ func NewMetrics() *Metrics {
 // open, in use and idle connections, and how often and how long queries waited for one.
 func (m *Metrics) Database(name string, db *sql.DB) {
 	m.registry.MustRegister(collectors.NewDBStatsCollector(db, name))
+}
+
+// Pruned records a prune of unidentified contacts: how many it dropped and how many remain.
+func (m *Metrics) Pruned(pruned, remaining int64) {
+	m.pruned.Add(float64(pruned))
+	m.contacts.Set(float64(remaining))
 }
 
 // Handler serves the metrics in the Prometheus text format.

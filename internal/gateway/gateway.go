@@ -117,6 +117,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 		return nil, err
 	}
 	checks := []telemetry.Check{{Name: "store", Ping: st.Ping}}
+	go g.prune(ctx, st, o.now)
 	var guarded []*sources.Guarded
 	indexMetrics := g.metrics.MatchIndexes(time.Now)
 	owner := replicaName()
@@ -255,6 +256,29 @@ func (g *Gateway) Close() error {
 		errs = append(errs, c())
 	}
 	return errors.Join(errs...)
+}
+
+// prune drops unidentified contacts past their retention now and then every retention.every,
+// until ctx ends.
+func (g *Gateway) prune(ctx context.Context, st *store.Store, now func() time.Time) {
+	r := g.cfg.Retention
+	for {
+		pruned, remaining, err := st.PruneContacts(ctx, r, now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			g.log.WarnContext(ctx, "retention: pruning unidentified contacts failed", "err", err)
+		case err == nil:
+			g.metrics.Pruned(pruned, remaining)
+			if pruned > 0 {
+				g.log.InfoContext(ctx, "retention: pruned unidentified contacts", "pruned", pruned, "remaining", remaining)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(r.Every):
+		}
+	}
 }
 
 // callerOf names the caller of a request for its budgets.

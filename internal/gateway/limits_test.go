@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -8,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/internal/gatewaytest"
 	"github.com/profilegate/profilegate/internal/redistest"
 	"github.com/profilegate/profilegate/ratelimit"
+	"github.com/profilegate/profilegate/store"
 )
 
 // TestCallerRate: a caller over its requests a second is answered 429 RATE_LIMITED with
@@ -125,4 +128,21 @@ func TestSharedLimitsInRedis(t *testing.T) {
 	if status, body := replicas[0].Get("/readyz"); status != http.StatusOK || !strings.Contains(body, `"redis":"ok"`) {
 		t.Fatalf("readiness with Redis: %d %s", status, body)
 	}
+}
+
+// TestRetention: the gateway prunes unidentified contacts in the background, down to
+// retention.max, and says so in its metrics.
+func TestRetention(t *testing.T) {
+	gatewaytest.Run(t, func(cfg *config.Config) {
+		cfg.Retention = store.Retention{TTL: 24 * time.Hour, Max: 2, Every: 100 * time.Millisecond, Batch: 1}
+	}, func(t *testing.T, g *gatewaytest.Env) {
+		for i := range 5 {
+			g.Header("phonenumber", fmt.Sprintf("+1212555%04d", 200+i))
+		}
+		eventually(t, "contacts pruned to the cap of 2", func() bool {
+			_, metrics := g.Get("/metrics")
+			return g.UnidentifiedCount() == 2 && sample(metrics, "profilegate_unidentified_profiles") == "2" &&
+				sample(metrics, "profilegate_unidentified_profiles_pruned_total") == "3"
+		})
+	})
 }

@@ -53,9 +53,12 @@ const (
 	HostNotAllowed Code = "HOST_NOT_ALLOWED"
 
 	// Request errors: GraphQL refused the operation before executing it.
-	ParseFailed             Code = "GRAPHQL_PARSE_FAILED"
-	ValidationFailed        Code = "GRAPHQL_VALIDATION_FAILED"
-	PersistedQueryNotFound  Code = "PERSISTED_QUERY_NOT_FOUND"
+	ParseFailed            Code = "GRAPHQL_PARSE_FAILED"
+	ValidationFailed       Code = "GRAPHQL_VALIDATION_FAILED"
+	PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
+	// PersistedQueryInvalid: a persisted query's hash is malformed, does not match its query,
+	// or its version is not 1.
+	PersistedQueryInvalid   Code = "PERSISTED_QUERY_INVALID"
 	TokenLimitExceeded      Code = "TOKEN_LIMIT_EXCEEDED"
 	DepthLimitExceeded      Code = "DEPTH_LIMIT_EXCEEDED"
 	RootFieldLimitExceeded  Code = "ROOT_FIELD_LIMIT_EXCEEDED"
@@ -98,6 +101,7 @@ var table = map[Code]Info{
 	ParseFailed:             {Status: http.StatusBadRequest, Request: true},
 	ValidationFailed:        {Status: http.StatusBadRequest, Request: true},
 	PersistedQueryNotFound:  {Status: http.StatusBadRequest, Request: true},
+	PersistedQueryInvalid:   {Status: http.StatusBadRequest, Request: true},
 	TokenLimitExceeded:      {Status: http.StatusBadRequest, Request: true},
 	DepthLimitExceeded:      {Status: http.StatusBadRequest, Request: true},
 	RootFieldLimitExceeded:  {Status: http.StatusBadRequest, Request: true},

@@ -27,6 +27,9 @@ const (
 	mediaGraphQLResponse = "application/graphql-response+json"
 )
 
+// maxOperationName bounds an operationName: it is logged and quoted back in errors.
+const maxOperationName = 256
+
 // Transport serves GraphQL over HTTP GET and POST as the GraphQL-over-HTTP specification
 // says, where gqlgen's stock transports differ: a request that fails before execution
 // (parsing, validation, variable coercion, limits) is answered without a "data" entry, with
@@ -53,8 +56,12 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	start := graphql.Now()
 	params, err := t.read(r)
-	if err == nil && params.Query == "" && params.Extensions["persistedQuery"] == nil {
+	switch {
+	case err != nil:
+	case params.Query == "" && params.Extensions["persistedQuery"] == nil:
 		err = errcode.Errorf(errcode.BadUserInput, `the request has no "query"`)
+	case len(params.OperationName) > maxOperationName:
+		err = errcode.Errorf(errcode.BadUserInput, "operationName is %d bytes long; names are at most %d", len(params.OperationName), maxOperationName)
 	}
 	if err != nil {
 		Refuse(w, r, err.Code, err.Message)

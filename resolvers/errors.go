@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -29,6 +31,7 @@ func fail(ctx context.Context, errs []*errcode.Error) error {
 // message and code (and the source it came from); errors of GraphQL itself keep gqlgen's
 // presentation; anything else is logged and shown as INTERNAL with no details.
 func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	sampled := &sourceWarnings{log: log, last: map[string]time.Time{}, suppressed: map[string]int{}}
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var pe *errcode.Error
@@ -39,7 +42,7 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if pe.Source != "" {
 				gqlErr.Message = pe.Source + ": " + pe.Message
 				gqlErr.Extensions["source"] = pe.Source
-				log.WarnContext(ctx, "source failed", "source", pe.Source, "path", gqlErr.Path.String(), "err", pe.Err)
+				sampled.warn(ctx, pe.Source, gqlErr.Path.String(), pe.Err)
 			}
 			if pe.Code == errcode.Internal {
 				log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
@@ -52,6 +55,32 @@ func PresentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gqlErr
 	}
+}
+
+// sourceWarnings logs a failing source's errors at most once per warnEvery for each source,
+// with how many were left out since: during an outage every lookup fails, and a line each
+// (11 000 in six seconds) buries everything else in the log.
+type sourceWarnings struct {
+	log        *slog.Logger
+	mu         sync.Mutex
+	last       map[string]time.Time
+	suppressed map[string]int
+}
+
+const warnEvery = 10 * time.Second
+
+func (w *sourceWarnings) warn(ctx context.Context, source, path string, err error) {
+	w.mu.Lock()
+	now := time.Now()
+	if now.Sub(w.last[source]) < warnEvery {
+		w.suppressed[source]++
+		w.mu.Unlock()
+		return
+	}
+	left := w.suppressed[source]
+	w.last[source], w.suppressed[source] = now, 0
+	w.mu.Unlock()
+	w.log.WarnContext(ctx, "source failed", "source", source, "path", path, "err", err, "left_out_since_last", left)
 }
 
 // isGraphQLError reports whether err is one of gqlgen's own (parsing, validation, coercion).

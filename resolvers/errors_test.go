@@ -50,3 +50,17 @@ func TestPresentError(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceWarningsSampled: during an outage every lookup fails; the log says so once per
+// source per interval, counting what it left out, not once per error.
+func TestSourceWarningsSampled(t *testing.T) {
+	var logs bytes.Buffer
+	present := resolvers.PresentError(slog.New(slog.NewTextHandler(&logs, nil)))
+	for range 1000 {
+		present(context.Background(), errcode.SourceError("crm", "lookup failed", errors.New("connection refused")))
+		present(context.Background(), errcode.SourceError("warehouse", "lookup failed", errors.New("connection refused")))
+	}
+	if n := strings.Count(logs.String(), "source failed"); n != 2 {
+		t.Fatalf("%d log lines for 2000 failures of two sources:\n%s", n, logs.String())
+	}
+}

@@ -41,6 +41,7 @@ func hostileCorpus() []hostileRequest {
 		{name: "EmptyBody", body: ``, status: 400, code: "BAD_USER_INPUT", noData: true},
 		{name: "NoQuery", body: `{"qeury": "{ __typename }"}`, status: 400, code: "BAD_USER_INPUT", noData: true},
 		{name: "QueryNotString", body: `{"query": 42}`, status: 400, code: "BAD_USER_INPUT", noData: true},
+		{name: "HugeOperationName", body: `{"query": "query A { __typename }", "operationName": "` + strings.Repeat("A", 500_000) + `"}`, status: 400, code: "BAD_USER_INPUT", noData: true, comment: "not logged or echoed whole"},
 		// With auth off (the demo), a page that rebinds its name to 127.0.0.1 is refused.
 		{name: "RebindingHost", header: http.Header{"Host": {"attacker.example:8080"}}, body: gatewaytest.Body(`{ __typename }`, nil), status: 403, code: "HOST_NOT_ALLOWED", noData: true},
 		// A variable of the wrong type, null or missing, used by @include or @skip, once panicked
@@ -191,6 +192,17 @@ func TestPersistedQueries(t *testing.T) {
 	}
 	if r := send(false); len(r.Errors) > 0 || !strings.Contains(string(r.Raw), "Ada Lovelace") {
 		t.Fatalf("hash alone after registering: %s", r.Raw)
+	}
+	// Every refusal has a code: a hash that is not the query's, a malformed one, an unknown version.
+	for name, pq := range map[string]map[string]any{
+		"mismatch":  {"version": 1, "sha256Hash": strings.Repeat("ab", 32)},
+		"malformed": {"version": 1, "sha256Hash": 42},
+		"version":   {"version": 2, "sha256Hash": hex.EncodeToString(sum[:])},
+	} {
+		b, _ := json.Marshal(map[string]any{"query": query, "extensions": map[string]any{"persistedQuery": pq}})
+		if r := g.Send(b); len(r.Errors) != 1 || r.Codes()[0] == "" || r.Data != nil {
+			t.Errorf("%s: %s; want a refusal with a code", name, r.Raw)
+		}
 	}
 }
 

@@ -32,7 +32,7 @@ func graphQLHandler(res *resolvers.Resolver, limits config.Limits, log *slog.Log
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	srv.Use(extension.Introspection{})
 	// The persisted-query extension fills the query in; the limits then measure it.
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)}})
 	srv.Use(guard.Limits{MaxTokens: limits.MaxTokens, MaxDepth: limits.MaxDepth, MaxRootFields: limits.MaxRootFields, MaxAliases: limits.MaxAliases})
 	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(telemetry.Operations{})

@@ -57,6 +57,11 @@ type Config struct {
 	Auth auth.Config `yaml:"auth"`
 	// Limits bound what one request may ask.
 	Limits Limits `yaml:"limits"`
+	// Introspection lets clients read the schema (__schema, __type): GraphiQL and codegen
+	// need it; production may turn it off.
+	Introspection bool `yaml:"introspection"`
+	// TrustedDocuments, when enabled, runs only the listed operations.
+	TrustedDocuments TrustedDocuments `yaml:"trusted_documents"`
 	// CORSOrigins are the browser origins allowed to call /query, e.g. https://flex.twilio.com;
 	// none allows same-origin pages only.
 	CORSOrigins []string `yaml:"cors_origins"`
@@ -122,6 +127,13 @@ type Limits struct {
 	// RedisURL, when set, keeps the per-caller budgets in Redis, shared by every replica
 	// (PROFILEGATE_REDIS_URL overrides it); in the process when empty.
 	RedisURL string `yaml:"redis_url"`
+}
+
+// TrustedDocuments restricts the gateway to a list of operations: the .graphql files of Dir,
+// or, when Dir is empty, the sample operations in examples/operations.
+type TrustedDocuments struct {
+	Enabled bool   `yaml:"enabled"`
+	Dir     string `yaml:"dir"`
 }
 
 // Log says how the gateway logs: format "json" (one object per line) or "text".

@@ -58,7 +58,11 @@ const (
 	PersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
 	// PersistedQueryInvalid: a persisted query's hash is malformed, does not match its query,
 	// or its version is not 1.
-	PersistedQueryInvalid   Code = "PERSISTED_QUERY_INVALID"
+	PersistedQueryInvalid Code = "PERSISTED_QUERY_INVALID"
+	// OperationNotTrusted: trusted_documents is on and the operation is not one of them.
+	OperationNotTrusted Code = "OPERATION_NOT_TRUSTED"
+	// IntrospectionDisabled: introspection is turned off.
+	IntrospectionDisabled   Code = "INTROSPECTION_DISABLED"
 	TokenLimitExceeded      Code = "TOKEN_LIMIT_EXCEEDED"
 	DepthLimitExceeded      Code = "DEPTH_LIMIT_EXCEEDED"
 	RootFieldLimitExceeded  Code = "ROOT_FIELD_LIMIT_EXCEEDED"
@@ -102,6 +106,8 @@ var table = map[Code]Info{
 	ValidationFailed:        {Status: http.StatusBadRequest, Request: true},
 	PersistedQueryNotFound:  {Status: http.StatusBadRequest, Request: true},
 	PersistedQueryInvalid:   {Status: http.StatusBadRequest, Request: true},
+	OperationNotTrusted:     {Status: http.StatusBadRequest, Request: true},
+	IntrospectionDisabled:   {Status: http.StatusBadRequest, Request: true},
 	TokenLimitExceeded:      {Status: http.StatusBadRequest, Request: true},
 	DepthLimitExceeded:      {Status: http.StatusBadRequest, Request: true},
 	RootFieldLimitExceeded:  {Status: http.StatusBadRequest, Request: true},

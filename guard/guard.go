@@ -24,6 +24,8 @@ type Limits struct {
 	MaxRootFields int
 	// MaxAliases bounds the aliased fields of an operation.
 	MaxAliases int
+	// NoIntrospection refuses operations that read the schema (__schema, __type).
+	NoIntrospection bool
 }
 
 var _ interface {
@@ -72,6 +74,8 @@ func (l Limits) MutateOperationContext(_ context.Context, rc *graphql.OperationC
 	s := shape{doc: rc.Doc}
 	s.walk(rc.Operation.SelectionSet, 1, true)
 	switch {
+	case l.NoIntrospection && s.introspection:
+		return refuse(errcode.IntrospectionDisabled, "introspection is turned off on this gateway: the schema is published as schema.graphqls")
 	case l.MaxRootFields > 0 && s.rootFields > l.MaxRootFields:
 		return refuse(errcode.RootFieldLimitExceeded, "the operation has %d root fields (aliases included), more than the limit of %d; split it into several requests", s.rootFields, l.MaxRootFields)
 	case l.MaxAliases > 0 && s.aliases > l.MaxAliases:
@@ -93,6 +97,7 @@ func refuse(code errcode.Code, format string, args ...any) *gqlerror.Error {
 type shape struct {
 	doc                        *ast.QueryDocument
 	depth, rootFields, aliases int
+	introspection              bool
 }
 
 func (s *shape) walk(set ast.SelectionSet, depth int, root bool) {
@@ -106,6 +111,7 @@ func (s *shape) walk(set ast.SelectionSet, depth int, root bool) {
 				s.aliases++
 			}
 			if strings.HasPrefix(sel.Name, "__") {
+				s.introspection = s.introspection || sel.Name == "__schema" || sel.Name == "__type"
 				continue
 			}
 			s.depth = max(s.depth, depth)

@@ -179,7 +179,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 		Now: o.now,
 	}, settingsService)
 	res := &resolvers.Resolver{Desk: deskService, SettingsService: settingsService, MaxPageSize: cfg.Limits.MaxPageSize}
-	gql := loaders.NewFactory(guarded, cfg.BatchWait).Middleware(graphQLHandler(res, cfg.Limits, o.log))
+	api, err := graphQLHandler(res, cfg, o.log)
+	if err != nil {
+		return nil, err
+	}
+	gql := loaders.NewFactory(guarded, cfg.BatchWait).Middleware(api)
 	g.handler = g.routes(g.edge(authn, gql), cfg.MetricsAddr == "")
 	if cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -230,5 +231,47 @@ func TestConfiguredLimits(t *testing.T) {
 				t.Fatalf("codes %v, want %q: %.300s", codes, tc.code, r.Raw)
 			}
 		})
+	}
+}
+
+// TestIntrospectionOff: with introspection off, reading the schema is refused before anything
+// runs; __typename and every other field still answer.
+func TestIntrospectionOff(t *testing.T) {
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	cfg.Introspection = false
+	g := gatewaytest.Start(t, cfg)
+	for _, q := range []string{`{ __schema { queryType { name } } }`, `{ x: customerHeader(identifier: {key: "user_id", value: "u-1001"}) { name } ... on Query { __type(name: "Query") { name } } }`} {
+		if r := g.Post(q, nil); !slices.Equal(r.Codes(), []string{"INTROSPECTION_DISABLED"}) || r.Data != nil {
+			t.Fatalf("%s: %s", q, r.Raw)
+		}
+	}
+	if r := g.Post(`{ __typename `+ada+` }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("a query without introspection: %s", r.Raw)
+	}
+}
+
+// TestTrustedDocuments: with trusted documents on, the sample operations run, sent whole or
+// by their hash alone, and anything else is refused before it is parsed.
+func TestTrustedDocuments(t *testing.T) {
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	cfg.TrustedDocuments.Enabled = true
+	g := gatewaytest.Start(t, cfg)
+	doc, err := os.ReadFile("../../examples/operations/CustomerHeader.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]any{"identifier": map[string]any{"key": "user_id", "value": "u-1001"}}
+	if r := g.Post(string(doc), vars); len(r.Errors) > 0 || !strings.Contains(string(r.Raw), "Ada Lovelace") {
+		t.Fatalf("a trusted document: %s", r.Raw)
+	}
+	sum := sha256.Sum256(doc)
+	body, _ := json.Marshal(map[string]any{"variables": vars, "extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}})
+	if r := g.Send(body); len(r.Errors) > 0 || !strings.Contains(string(r.Raw), "Ada Lovelace") {
+		t.Fatalf("a trusted document by its hash: %s", r.Raw)
+	}
+	for _, q := range []string{"{ " + ada + " }", `{ __schema { types { name } } }`} {
+		if r := g.Post(q, nil); !slices.Equal(r.Codes(), []string{"OPERATION_NOT_TRUSTED"}) || r.Data != nil {
+			t.Fatalf("%s: %s", q, r.Raw)
+		}
 	}
 }

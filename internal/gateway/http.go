@@ -22,23 +22,34 @@ import (
 )
 
 // graphQLHandler serves the schema over HTTP POST and GET, within the limits.
-func graphQLHandler(res *resolvers.Resolver, limits config.Limits, log *slog.Logger) http.Handler {
-	cfg := graph.Config{Resolvers: res, Complexity: resolvers.Complexity(limits.MaxPageSize)}
-	cfg.Directives.HasRole = resolvers.HasRole
-	srv := handler.New(graph.NewExecutableSchema(cfg))
+func graphQLHandler(res *resolvers.Resolver, cfg *config.Config, log *slog.Logger) (http.Handler, error) {
+	limits := cfg.Limits
+	schema := graph.Config{Resolvers: res, Complexity: resolvers.Complexity(limits.MaxPageSize)}
+	schema.Directives.HasRole = resolvers.HasRole
+	srv := handler.New(graph.NewExecutableSchema(schema))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(httpapi.Transport{MaxBodyBytes: limits.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(limits.MaxTokens)
-	srv.Use(extension.Introspection{})
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	if cfg.TrustedDocuments.Enabled {
+		trusted, err := loadTrustedDocuments(cfg.TrustedDocuments.Dir)
+		if err != nil {
+			return nil, err
+		}
+		srv.Use(trusted) // before persisted queries: it fills a trusted document in from its hash
+	}
 	// The persisted-query extension fills the query in; the limits then measure it.
 	srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)}})
-	srv.Use(guard.Limits{MaxTokens: limits.MaxTokens, MaxDepth: limits.MaxDepth, MaxRootFields: limits.MaxRootFields, MaxAliases: limits.MaxAliases})
+	srv.Use(guard.Limits{MaxTokens: limits.MaxTokens, MaxDepth: limits.MaxDepth, MaxRootFields: limits.MaxRootFields, MaxAliases: limits.MaxAliases,
+		NoIntrospection: !cfg.Introspection})
 	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(telemetry.Operations{})
 	srv.SetErrorPresenter(resolvers.PresentError(log))
 	srv.SetRecoverFunc(resolvers.Recover(log))
-	return srv
+	return srv, nil
 }
 
 // edge puts what every request to /query passes through in front of gql, outermost first:

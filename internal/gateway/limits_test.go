@@ -1,17 +1,21 @@
 package gateway_test
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/internal/gatewaytest"
 	"github.com/profilegate/profilegate/internal/redistest"
+	"github.com/profilegate/profilegate/loadtest"
 	"github.com/profilegate/profilegate/ratelimit"
 	"github.com/profilegate/profilegate/store"
 )
@@ -145,4 +149,61 @@ func TestRetention(t *testing.T) {
 				sample(metrics, "profilegate_unidentified_profiles_pruned_total") == "3"
 		})
 	})
+}
+
+// TestNoisyNeighbours is the hostile day: 100 clients that open a connection, send headers and
+// then nothing, and one key flooding the gateway as fast as it can, while another key's desktop
+// traffic goes on. Every answer of the other key must be right; how its latency compares with
+// a quiet run is printed, not asserted (the machine may be busy).
+func TestNoisyNeighbours(t *testing.T) {
+	cfg := unshed(gatewaytest.DemoConfig(t, "sqlite"))
+	who := withKeys(cfg) // desk: the desktops; ops: the flood
+	cfg.Limits.MaxInFlight = 64
+	cfg.Limits.BodyReadTimeout = 30 * time.Second // the silent ones outlast the test
+	cfg.Limits.PerCaller = ratelimit.Limits{RequestsPerSecond: 100, Burst: 100, Concurrent: 8}
+	g := gatewaytest.Start(t, cfg)
+	desktops := func() *loadtest.Report {
+		r, err := loadtest.Run(context.Background(), loadtest.Options{URL: g.URL + "/query", Header: who.agent, Rate: 50, Requests: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	quiet := desktops()
+
+	for range 100 {
+		conn, err := net.Dial("tcp", g.Host())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", g.Host())
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var flooded, limited atomic.Int64
+	var wg sync.WaitGroup
+	body := []byte(gatewaytest.Body(gatewaytest.HeaderQuery, map[string]any{"key": "phonenumber", "value": "+14155550199"}))
+	for range 16 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if r, err := g.TryWith(who.admin, body); err == nil {
+					flooded.Add(1)
+					if r.Status == http.StatusTooManyRequests {
+						limited.Add(1)
+					}
+				}
+			}
+		})
+	}
+	busy := desktops()
+	stop()
+	wg.Wait()
+	if busy.Total.Failed != 0 || busy.Total.Requests != 100 {
+		t.Fatalf("the desktops beside the flood: %d of %d failed: %v", busy.Total.Failed, busy.Total.Requests, busy.Total.Failures)
+	}
+	if limited.Load() == 0 {
+		t.Fatalf("the flood (%d requests) was never limited", flooded.Load())
+	}
+	t.Logf("desktops' p50 %s quiet, %s beside 100 silent connections and a flood of %d requests (%d refused 429): ratio %.2f",
+		quiet.Total.P50, busy.Total.P50, flooded.Load(), limited.Load(), float64(busy.Total.P50)/float64(quiet.Total.P50))
 }

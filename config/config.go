@@ -230,6 +230,7 @@ func Default() *Config {
 		IDPriority:      slices.Clone(profile.DefaultIDPriority),
 		Settings:        settings.Default(),
 		Log:             Log{Format: "json", Level: "info"},
+		Introspection:   true,
 		Tracing:         telemetry.Tracing{SampleRatio: 1},
 		HealthInterval:  10 * time.Second,
 		Shutdown:        Shutdown{Delay: 2 * time.Second, Grace: 15 * time.Second},

@@ -129,9 +129,10 @@ func TestSharedLimitsInRedis(t *testing.T) {
 	if answered < 4 || answered > 5 {
 		t.Fatalf("%d of 8 requests answered across two replicas; want the one burst of 4 (and one more a second)", answered)
 	}
-	if status, body := replicas[0].Get("/readyz"); status != http.StatusOK || !strings.Contains(body, `"redis":"ok"`) {
-		t.Fatalf("readiness with Redis: %d %s", status, body)
-	}
+	eventually(t, "ready, Redis ok", func() bool {
+		status, body := replicas[0].Get("/readyz")
+		return status == http.StatusOK && strings.Contains(body, `"redis":"ok"`)
+	})
 }
 
 // TestRetention: the gateway prunes unidentified contacts in the background, down to

@@ -161,12 +161,12 @@ func TestNoisyNeighbours(t *testing.T) {
 	who := withKeys(cfg) // desk: the desktops; ops: the flood
 	cfg.Limits.MaxInFlight = 64
 	cfg.Limits.BodyReadTimeout = 30 * time.Second // the silent ones outlast the test
-	// The desktops send 50 a second: a budget of 100 leaves them room however slowly a busy
-	// machine answers; the flood is over it at once.
-	cfg.Limits.PerCaller = ratelimit.Limits{RequestsPerSecond: 100, Burst: 100}
+	// The desktops send 20 a second: a budget of 30 leaves them room however slowly a busy
+	// machine answers (even a race build's flood sends over a hundred a second).
+	cfg.Limits.PerCaller = ratelimit.Limits{RequestsPerSecond: 30, Burst: 30}
 	g := gatewaytest.Start(t, cfg)
 	desktops := func() *loadtest.Report {
-		r, err := loadtest.Run(context.Background(), loadtest.Options{URL: g.URL + "/query", Header: who.agent, Rate: 50, Requests: 100})
+		r, err := loadtest.Run(context.Background(), loadtest.Options{URL: g.URL + "/query", Header: who.agent, Rate: 20, Requests: 60})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +201,7 @@ func TestNoisyNeighbours(t *testing.T) {
 	busy := desktops()
 	stop()
 	wg.Wait()
-	if busy.Total.Failed != 0 || busy.Total.Requests != 100 {
+	if busy.Total.Failed != 0 || busy.Total.Requests != 60 {
 		t.Fatalf("the desktops beside the flood: %d of %d failed: %v", busy.Total.Failed, busy.Total.Requests, busy.Total.Failures)
 	}
 	if limited.Load() == 0 {

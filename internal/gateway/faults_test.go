@@ -23,6 +23,16 @@ func withFaultyCRM(t testing.TB, cfg *config.Config) (*gatewaytest.Env, *gateway
 	cfg.HealthInterval = time.Hour
 	cfg.MatchIndex = config.MatchIndex{Refresh: time.Hour, Reconcile: time.Hour}
 	g := gatewaytest.Start(t, cfg, gatewaytest.WithFaults())
+	// The first health check has passed (a failing one is retried every second, and would
+	// reach the CRM while a test counts its calls).
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if status, _ := g.Get("/readyz"); status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the gateway never became ready")
+		}
+	}
 	return g, g.Fault("crm")
 }
 

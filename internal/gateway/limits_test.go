@@ -198,14 +198,16 @@ func TestNoisyNeighbours(t *testing.T) {
 			}
 		})
 	}
+	start := time.Now()
 	busy := desktops()
 	stop()
 	wg.Wait()
+	budget := int64(30 + 30*time.Since(start).Seconds()) // what the flood may send in that time
 	if busy.Total.Failed != 0 || busy.Total.Requests != 60 {
 		t.Fatalf("the desktops beside the flood: %d of %d failed: %v", busy.Total.Failed, busy.Total.Requests, busy.Total.Failures)
 	}
-	if limited.Load() == 0 {
-		t.Fatalf("the flood (%d requests) was never limited", flooded.Load())
+	if flooded.Load() > budget+5 && limited.Load() == 0 {
+		t.Fatalf("the flood sent %d requests, over its budget of %d, and was never limited", flooded.Load(), budget)
 	}
 	t.Logf("desktops' p50 %s quiet, %s beside 100 silent connections and a flood of %d requests (%d refused 429): ratio %.2f",
 		quiet.Total.P50, busy.Total.P50, flooded.Load(), limited.Load(), float64(busy.Total.P50)/float64(quiet.Total.P50))

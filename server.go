@@ -81,7 +81,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 			log.Warn("flushing traces failed", "err", err)
 		}
 	}()
-	gwOpts := []gateway.Option{gateway.WithLogger(log), gateway.WithVersion(version)}
+	gwOpts := []gateway.Option{gateway.WithLogger(log)}
 	if isDemo {
 		gwOpts = append(gwOpts, gateway.WithDemoData())
 	}

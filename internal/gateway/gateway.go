@@ -60,10 +60,9 @@ type Gateway struct {
 
 // options are what New may be told besides the configuration.
 type options struct {
-	log     *slog.Logger
-	now     func() time.Time
-	seed    bool
-	version string
+	log  *slog.Logger
+	now  func() time.Time
+	seed bool
 }
 
 // Option changes how New wires the gateway.
@@ -78,15 +77,12 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithDemoData creates the demo's tables in the sources and seeds them before serving.
 func WithDemoData() Option { return func(o *options) { o.seed = true } }
 
-// WithVersion names the build in the log and in traces.
-func WithVersion(v string) Option { return func(o *options) { o.version = v } }
-
 // New opens the store and the sources cfg names and builds the handler. cfg must be valid
 // (config.Load and LoadConfig validate). Databases are not reached until first used, except
 // the store, which is migrated: a source that is down at start does not keep the gateway from
 // starting.
 func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, error) {
-	o := options{log: slog.New(slog.DiscardHandler), now: func() time.Time { return time.Now().UTC() }, version: "dev"}
+	o := options{log: slog.New(slog.DiscardHandler), now: func() time.Time { return time.Now().UTC() }}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -80,15 +80,29 @@ var WarehouseTraits = []GraphRow{
 	{"seg-visitor", "plan", "trial", "2026-11-28T08:00:00Z"},
 }
 
+// CRMSchema creates the demo CRM's contacts table with the indexes its lookups use; the
+// benchmark's generated CRMs (package bench) have the same.
+var CRMSchema = []string{
+	`CREATE TABLE contacts (id TEXT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT,
+			customer_since TEXT, profile_image_url TEXT, updated_at TEXT)`,
+	`CREATE INDEX contacts_email_lower ON contacts (lower(email))`,
+	`CREATE INDEX contacts_phone ON contacts (phone)`,
+}
+
+// WarehouseSchema creates the demo warehouse's identity graph, as Segment Profiles Sync names
+// it, with the indexes its lookups use.
+var WarehouseSchema = []string{
+	`CREATE TABLE user_identifiers (canonical_segment_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, timestamp TEXT)`,
+	`CREATE INDEX user_identifiers_type_value ON user_identifiers (type, value)`,
+	`CREATE INDEX user_identifiers_profile ON user_identifiers (canonical_segment_id)`,
+	`CREATE TABLE user_traits (canonical_segment_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT, timestamp TEXT)`,
+	`CREATE INDEX user_traits_profile ON user_traits (canonical_segment_id)`,
+}
+
 // SeedCRM creates the demo CRM's table in db, with the indexes its lookups use, and fills it.
 // It is a no-op when the table already exists, so a restart keeps what a user changed.
 func SeedCRM(ctx context.Context, db *sqlx.DB) error {
-	return seed(ctx, db, []string{
-		`CREATE TABLE contacts (id TEXT PRIMARY KEY, first_name TEXT, last_name TEXT, email TEXT, phone TEXT,
-			customer_since TEXT, profile_image_url TEXT, updated_at TEXT)`,
-		`CREATE INDEX contacts_email_lower ON contacts (lower(email))`,
-		`CREATE INDEX contacts_phone ON contacts (phone)`,
-	}, func(tx *sqlx.Tx) error {
+	return seed(ctx, db, CRMSchema, func(tx *sqlx.Tx) error {
 		for _, c := range Contacts {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 				c.ID, c.FirstName, c.LastName, c.Email, null(c.Phone), c.CustomerSince, null(c.ImageURL), c.UpdatedAt); err != nil {
@@ -102,13 +116,7 @@ func SeedCRM(ctx context.Context, db *sqlx.DB) error {
 // SeedWarehouse creates the demo warehouse's identity graph in db and fills it; a no-op when
 // it already exists.
 func SeedWarehouse(ctx context.Context, db *sqlx.DB) error {
-	return seed(ctx, db, []string{
-		`CREATE TABLE user_identifiers (canonical_segment_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, timestamp TEXT)`,
-		`CREATE INDEX user_identifiers_type_value ON user_identifiers (type, value)`,
-		`CREATE INDEX user_identifiers_profile ON user_identifiers (canonical_segment_id)`,
-		`CREATE TABLE user_traits (canonical_segment_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT, timestamp TEXT)`,
-		`CREATE INDEX user_traits_profile ON user_traits (canonical_segment_id)`,
-	}, func(tx *sqlx.Tx) error {
+	return seed(ctx, db, WarehouseSchema, func(tx *sqlx.Tx) error {
 		for table, rows := range map[string][]GraphRow{"user_identifiers": WarehouseIdentifiers, "user_traits": WarehouseTraits} {
 			for _, r := range rows {
 				if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO `+table+` VALUES (?, ?, ?, ?)`),

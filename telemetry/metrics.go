@@ -80,6 +80,15 @@ func (m *Metrics) Database(name string, db *sql.DB) {
 	m.registry.MustRegister(collectors.NewDBStatsCollector(db, name))
 }
 
+// Statements exports how many statements a source has executed, read from the source's own
+// count: the one-statement-per-source-per-round promise is checked against it.
+func (m *Metrics) Statements(source string, executed func() int64) {
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "profilegate_source_statements_total", Help: "Lookup statements a source has executed.",
+		ConstLabels: prometheus.Labels{"source": source},
+	}, func() float64 { return float64(executed()) }))
+}
+
 // Pruned records a prune of unidentified contacts: how many it dropped and how many remain.
 func (m *Metrics) Pruned(pruned, remaining int64) {
 	m.pruned.Add(float64(pruned))

@@ -123,6 +123,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 			return nil, fmt.Errorf("source %s: %w", sc.Name, err)
 		}
 		checks = append(checks, telemetry.Check{Name: "source " + sc.Name, Ping: src.Ping})
+		g.metrics.Statements(sc.Name, src.Queries)
 		go g.adviseAtStart(ctx, sc.Name, src)
 		if mi := cfg.SourceMatchIndex(sc); !mi.Disabled {
 			ix := matchindex.New(src, st, matchindex.Config{

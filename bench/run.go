@@ -1,0 +1,509 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/demo"
+	"github.com/profilegate/profilegate/examples/operations"
+)
+
+// RunOptions say what Run measures.
+type RunOptions struct {
+	// Dir holds the generated data (Generate) and, after a run, the gateway's store, its
+	// configuration and both servers' logs.
+	Dir string
+	// People is how many people Generate wrote to Dir.
+	People int
+	// Gateway runs the gateway: the profilegate binary.
+	Gateway string
+	// Baseline runs the baseline server; Run appends "-dir DIR -addr ADDR".
+	Baseline []string
+	// Rounds of closed-loop load, each running the gateway and then the baseline (the order
+	// alternates), each for Duration with Concurrency clients.
+	Rounds      int
+	Duration    time.Duration
+	Concurrency int
+	// Rates are fixed request rates, each run on both servers for Duration.
+	Rates []int
+	// Aliases is how many aliased customerHeader fields one request of the batching check asks.
+	Aliases int
+	// Out receives the report.
+	Out io.Writer
+}
+
+// server is a started process under measurement.
+type server struct {
+	name string
+	url  string
+	cmd  *exec.Cmd
+	rss  atomic.Int64 // peak sampled resident set while loaded, in KiB
+}
+
+// Run starts the gateway and the baseline on the data in o.Dir, checks that both answer the
+// traffic right, runs them interleaved and writes a report.
+func Run(ctx context.Context, o RunOptions) error {
+	gw, err := startGateway(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer stop(gw)
+	base, err := startServer(ctx, "baseline", o.Dir, o.Baseline, "/")
+	if err != nil {
+		return err
+	}
+	defer stop(base)
+	servers := []*server{gw, base}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 5 * time.Second}
+	w := tabwriter.NewWriter(o.Out, 0, 8, 2, ' ', tabwriter.AlignRight)
+	defer w.Flush()
+	fmt.Fprintf(o.Out, "%d people; %d clients; rounds of %s\n", o.People, o.Concurrency, o.Duration)
+
+	// Every answer is checked, in every phase; first each server gets a warm-up of its own.
+	for _, s := range servers {
+		if r := closedLoop(ctx, client, s, o, NewTraffic(o.People, 99), 2*time.Second); r.failed > 0 {
+			return fmt.Errorf("bench: %s answered %d of %d warm-up requests wrong, first: %s", s.name, r.failed, r.requests, r.firstFailure)
+		}
+	}
+	fmt.Fprintln(w, "closed loop\tround\tserver\treq/s\tfailed\tCPU/req\tp50\tp99\t")
+	var tput, cpu [2][]float64
+	for round := range o.Rounds {
+		order := []int{0, 1}
+		if round%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, i := range order {
+			s := servers[i]
+			r := closedLoop(ctx, client, s, o, NewTraffic(o.People, uint64(round+1)), o.Duration)
+			tput[i] = append(tput[i], r.rate())
+			cpu[i] = append(cpu[i], r.cpuPerRequest().Seconds()*1000)
+			fmt.Fprintf(w, "\t%d\t%s\t%.0f\t%d\t%.3f ms\t%s\t%s\t\n", round+1, s.name, r.rate(), r.failed, r.cpuPerRequest().Seconds()*1000, ms(r.p(50)), ms(r.p(99)))
+			if r.firstFailure != "" {
+				fmt.Fprintf(w, "\t\t\tfirst failure: %s\t\t\t\t\t\n", r.firstFailure)
+			}
+		}
+	}
+	w.Flush()
+	fmt.Fprintf(o.Out, "ratios (median of rounds): throughput gateway/baseline %.2f; CPU per request gateway/baseline %.2f\n\n",
+		median(tput[0])/median(tput[1]), median(cpu[0])/median(cpu[1]))
+
+	fmt.Fprintln(w, "fixed rate\trate\tserver\tsent\tfailed\tp50\tp99\t")
+	for _, rate := range o.Rates {
+		for _, s := range servers {
+			r := fixedRate(ctx, client, s, o, NewTraffic(o.People, uint64(rate)), rate, o.Duration)
+			fmt.Fprintf(w, "\t%d\t%s\t%d\t%d\t%s\t%s\t\n", rate, s.name, r.requests, r.failed, ms(r.p(50)), ms(r.p(99)))
+		}
+	}
+	w.Flush()
+	fmt.Fprintln(o.Out)
+	for _, s := range servers {
+		hwm, _ := procStatus(s.cmd.Process.Pid, "VmHWM")
+		fmt.Fprintf(o.Out, "peak RSS %s: %.1f MiB under load (sampled every 50 ms), %.1f MiB over its life (VmHWM)\n", s.name, float64(s.rss.Load())/1024, float64(hwm)/1024)
+	}
+	return aliasCheck(ctx, client, gw, o)
+}
+
+// aliasCheck sends requests of o.Aliases aliased customer headers from o.Concurrency clients
+// and counts the statements each source executed per request, from the gateway's metrics.
+func aliasCheck(ctx context.Context, client *http.Client, gw *server, o RunOptions) error {
+	before, err := statements(client, gw)
+	if err != nil {
+		return err
+	}
+	t := NewTraffic(o.People, 7)
+	var mu sync.Mutex
+	body := func() ([]byte, []Lookup) {
+		mu.Lock()
+		defer mu.Unlock()
+		var ls []Lookup
+		var fields []string
+		var params []string
+		vars := map[string]any{}
+		for i := range o.Aliases {
+			l := t.Next()
+			ls = append(ls, l)
+			params = append(params, fmt.Sprintf("$a%d: IdentifierInput!", i))
+			fields = append(fields, fmt.Sprintf("a%d: customerHeader(identifier: $a%d) { name badge }", i, i))
+			vars[fmt.Sprintf("a%d", i)] = map[string]string{"key": l.Key, "value": l.Value}
+		}
+		b, _ := json.Marshal(map[string]any{"query": "query Aliases(" + strings.Join(params, ", ") + ") {\n" + strings.Join(fields, "\n") + "\n}", "variables": vars})
+		return b, ls
+	}
+	var requests, failed atomic.Int64
+	var first atomic.Value
+	deadline := time.Now().Add(o.Duration)
+	var wg sync.WaitGroup
+	for range o.Concurrency {
+		wg.Go(func() {
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				b, ls := body()
+				err := postAliases(ctx, client, gw.url, b, ls)
+				requests.Add(1)
+				if err != nil {
+					failed.Add(1)
+					first.CompareAndSwap(nil, err.Error())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	after, err := statements(client, gw)
+	if err != nil {
+		return err
+	}
+	n := requests.Load()
+	fmt.Fprintf(o.Out, "\n%d aliases a request, %d clients: %d requests, %d failed", o.Aliases, o.Concurrency, n, failed.Load())
+	if f, ok := first.Load().(string); ok {
+		fmt.Fprintf(o.Out, " (first: %s)", f)
+	}
+	fmt.Fprintln(o.Out, "; statements per request:")
+	for _, src := range slices.Sorted(func(yield func(string) bool) {
+		for k := range after {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		fmt.Fprintf(o.Out, "  %-10s %.2f (at most 3: one per stitching round)\n", src, float64(after[src]-before[src])/float64(n))
+	}
+	return nil
+}
+
+func postAliases(ctx context.Context, client *http.Client, url string, body []byte, ls []Lookup) error {
+	var out struct {
+		Data   map[string]answer `json:"data"`
+		Errors []struct{ Message string }
+	}
+	if err := post(ctx, client, url, body, &out); err != nil {
+		return err
+	}
+	if len(out.Errors) > 0 {
+		return errors.New(out.Errors[0].Message)
+	}
+	for i, l := range ls {
+		h := out.Data[fmt.Sprintf("a%d", i)]
+		if err := l.Check(h.Name, h.Badge); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// statements reads profilegate_source_statements_total by source.
+func statements(client *http.Client, gw *server) (map[string]int64, error) {
+	resp, err := client.Get(strings.TrimSuffix(gw.url, "/query") + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]int64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, `profilegate_source_statements_total{source="`)
+		if !ok {
+			continue
+		}
+		name, value, _ := strings.Cut(rest, `"} `)
+		f, _ := strconv.ParseFloat(value, 64)
+		out[name] = int64(f)
+	}
+	return out, sc.Err()
+}
+
+type answer struct {
+	Name  string  `json:"name"`
+	Badge *string `json:"badge"`
+}
+
+// result is one phase on one server.
+type result struct {
+	requests, failed int
+	firstFailure     string
+	took             time.Duration
+	cpu              time.Duration
+	latencies        []time.Duration
+}
+
+func (r *result) rate() float64 { return float64(r.requests) / r.took.Seconds() }
+
+func (r *result) cpuPerRequest() time.Duration {
+	return r.cpu / time.Duration(max(r.requests, 1))
+}
+
+func (r *result) p(q int) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	slices.Sort(r.latencies)
+	return r.latencies[min(len(r.latencies)-1, len(r.latencies)*q/100)]
+}
+
+// recorder collects a phase's answers from concurrent clients.
+type recorder struct {
+	mu sync.Mutex
+	r  result
+}
+
+func (rec *recorder) add(took time.Duration, err error) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.r.requests++
+	rec.r.latencies = append(rec.r.latencies, took)
+	if err != nil {
+		rec.r.failed++
+		if rec.r.firstFailure == "" {
+			rec.r.firstFailure = err.Error()
+		}
+	}
+}
+
+// measure runs load against s and returns what it measured, with the CPU the server's
+// process spent meanwhile and its resident set sampled every 50 ms.
+func measure(s *server, load func(rec *recorder)) result {
+	var rec recorder
+	cpu0 := procCPU(s.cmd.Process.Pid)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if kb, err := procStatus(s.cmd.Process.Pid, "VmRSS"); err == nil && kb > s.rss.Load() {
+					s.rss.Store(kb)
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	load(&rec)
+	rec.r.took = time.Since(start)
+	close(done)
+	rec.r.cpu = procCPU(s.cmd.Process.Pid) - cpu0
+	return rec.r
+}
+
+// closedLoop runs o.Concurrency clients, each sending its next request when the last is
+// answered, for d.
+func closedLoop(ctx context.Context, client *http.Client, s *server, o RunOptions, t *Traffic, d time.Duration) result {
+	var mu sync.Mutex
+	next := func() Lookup {
+		mu.Lock()
+		defer mu.Unlock()
+		return t.Next()
+	}
+	return measure(s, func(rec *recorder) {
+		deadline := time.Now().Add(d)
+		var wg sync.WaitGroup
+		for range o.Concurrency {
+			wg.Go(func() {
+				for time.Now().Before(deadline) && ctx.Err() == nil {
+					l := next()
+					start := time.Now()
+					err := ask(ctx, client, s.url, l)
+					rec.add(time.Since(start), err)
+				}
+			})
+		}
+		wg.Wait()
+	})
+}
+
+// fixedRate sends rate requests a second for d whatever the answers take (open loop); a
+// request's latency counts from when it was due, so a server falling behind is not hidden.
+func fixedRate(ctx context.Context, client *http.Client, s *server, o RunOptions, t *Traffic, rate int, d time.Duration) result {
+	return measure(s, func(rec *recorder) {
+		interval := time.Second / time.Duration(rate)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i := 0; ; i++ {
+			due := start.Add(time.Duration(i) * interval)
+			if due.Sub(start) >= d || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(time.Until(due))
+			l := t.Next()
+			wg.Go(func() {
+				err := ask(ctx, client, s.url, l)
+				rec.add(time.Since(due), err)
+			})
+		}
+		wg.Wait()
+	})
+}
+
+var headerQuery = func() string {
+	b, err := operations.Files.ReadFile("CustomerHeader.graphql")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+// ask sends the desktop's customer header request for l and checks the answer.
+func ask(ctx context.Context, client *http.Client, url string, l Lookup) error {
+	body, _ := json.Marshal(map[string]any{"query": headerQuery, "operationName": "CustomerHeader",
+		"variables": map[string]any{"identifier": map[string]string{"key": l.Key, "value": l.Value}}})
+	var out struct {
+		Data struct {
+			CustomerHeader *answer `json:"customerHeader"`
+		} `json:"data"`
+		Errors []struct{ Message string }
+	}
+	if err := post(ctx, client, url, body, &out); err != nil {
+		return err
+	}
+	switch {
+	case len(out.Errors) > 0:
+		return errors.New(out.Errors[0].Message)
+	case out.Data.CustomerHeader == nil:
+		return errors.New("no customerHeader")
+	}
+	return l.Check(out.Data.CustomerHeader.Name, out.Data.CustomerHeader.Badge)
+}
+
+func post(ctx context.Context, client *http.Client, url string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// startGateway writes the gateway's configuration (the demo's, over the generated data, with
+// the match index rebuilt daily rather than every ten minutes so a rebuild does not fall in
+// a measurement) and starts it; the first start builds the match index, which can take minutes.
+func startGateway(ctx context.Context, o RunOptions) (*server, error) {
+	c := demo.Config(o.Dir)
+	c.MatchIndex.Reconcile = 24 * time.Hour
+	c.Log = config.Default().Log
+	c.Limits.MaxRootFields = max(c.Limits.MaxRootFields, o.Aliases) // the default, 20, is below the alias check's 30
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(o.Dir, "gateway.yaml")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return nil, err
+	}
+	return startServer(ctx, "gateway", o.Dir, []string{o.Gateway, "--config", path}, "/query")
+}
+
+// startServer starts args with "-addr" on a free port and waits until it is ready.
+func startServer(ctx context.Context, name, dir string, args []string, path string) (*server, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	logFile, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	args = append(slices.Clone(args), "--addr", addr)
+	if name == "baseline" {
+		args = append(args, "--dir", dir)
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{name: name, url: "http://" + addr + path, cmd: cmd}
+	ready := "http://" + addr + "/readyz"
+	for start := time.Now(); ; {
+		resp, err := http.Get(ready)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		if time.Since(start) > 2*time.Hour || ctx.Err() != nil {
+			stop(s)
+			return nil, fmt.Errorf("bench: %s not ready (see %s)", name, logFile.Name())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func stop(s *server) {
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+	}
+}
+
+// procCPU is the user and system time pid has used.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// procStatus reads a "kB" field of /proc/pid/status.
+func procStatus(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", d.Seconds()*1000) }

@@ -1,0 +1,140 @@
+// Command bench measures the gateway against a hand-written server doing the same lookups
+// (package bench). Generate the data once, then run both interleaved:
+//
+//	go run ./cmd/bench generate -people 1000000 -dir /tmp/bench-1m
+//	go run ./cmd/bench run -dir /tmp/bench-1m
+//
+// run builds the gateway, starts it on the data (its first start builds the match index),
+// starts the baseline (this command's "baseline" subcommand), checks every answer of both,
+// and prints closed-loop throughput and CPU per request round by round, fixed-rate latency,
+// peak memory and the statements per source of requests with many aliases.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/profilegate/profilegate/bench"
+)
+
+func main() {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	if len(os.Args) < 2 {
+		log.Fatal("usage: bench generate|run|baseline [flags]")
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "generate":
+		err = generate(ctx, args)
+	case "run":
+		err = run(ctx, args)
+	case "baseline":
+		err = baseline(ctx, args)
+	default:
+		err = fmt.Errorf("unknown command %q: use generate, run or baseline", cmd)
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// meta is what generate leaves beside the data for run.
+type meta struct {
+	People int `json:"people"`
+}
+
+func generate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("generate", flag.ExitOnError)
+	people := fs.Int("people", 10_000, "people in the CRM and the warehouse (10000, 1000000, 10000000)")
+	dir := fs.String("dir", "", "directory for the databases (required, new)")
+	fs.Parse(args)
+	if *dir == "" {
+		return errors.New("generate: -dir is required")
+	}
+	if err := bench.Generate(ctx, *dir, *people, func(s string) { log.Print(s) }); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(meta{People: *people})
+	return os.WriteFile(filepath.Join(*dir, "bench.json"), b, 0o644)
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	dir := fs.String("dir", "", "directory generate wrote (required)")
+	gateway := fs.String("gateway", "", "profilegate binary (built from this module when empty)")
+	rounds := fs.Int("rounds", 3, "closed-loop rounds, each on both servers")
+	duration := fs.Duration("duration", 10*time.Second, "length of each measurement")
+	concurrency := fs.Int("concurrency", 16, "clients of the closed loop and the alias check")
+	rates := fs.String("rates", "250,500,750,1000", "fixed rates, requests a second")
+	aliases := fs.Int("aliases", 30, "aliased customer headers in one request of the alias check")
+	fs.Parse(args)
+	b, err := os.ReadFile(filepath.Join(*dir, "bench.json"))
+	if err != nil {
+		return fmt.Errorf("run: %w (generate the data first)", err)
+	}
+	var m meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if *gateway == "" {
+		*gateway = filepath.Join(*dir, "profilegate")
+		build := exec.CommandContext(ctx, "go", "build", "-o", *gateway, "github.com/profilegate/profilegate")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("run: build the gateway: %w", err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var rs []int
+	for _, r := range strings.Split(*rates, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			n, err := strconv.Atoi(r)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("run: -rates: %q is not a rate", r)
+			}
+			rs = append(rs, n)
+		}
+	}
+	return bench.Run(ctx, bench.RunOptions{Dir: *dir, People: m.People, Gateway: *gateway, Baseline: []string{self, "baseline"},
+		Rounds: *rounds, Duration: *duration, Concurrency: *concurrency, Rates: rs, Aliases: *aliases, Out: os.Stdout})
+}
+
+func baseline(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("baseline", flag.ExitOnError)
+	dir := fs.String("dir", "", "directory generate wrote, with the gateway's store (required)")
+	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on")
+	fs.Parse(args)
+	b, err := bench.OpenBaseline(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	mux := http.NewServeMux()
+	mux.Handle("POST /", b)
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {})
+	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

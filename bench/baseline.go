@@ -227,13 +227,13 @@ func (b *Baseline) query(ctx context.Context, db *sql.DB, q string, args []any) 
 
 // indexed asks the gateway's match index for the records of source filed under ids.
 func (b *Baseline) indexed(ctx context.Context, source string, ids []profile.Identifier) ([]any, error) {
-	conds := make([]string, len(ids))
-	args := []any{source}
+	probes := make([]string, len(ids))
+	var args []any
 	for i, id := range ids {
-		conds[i] = "(key = ? AND value = ?)"
-		args = append(args, id.Key, id.Value)
+		probes[i] = "SELECT record_id FROM match_index WHERE source = ? AND key = ? AND value = ?"
+		args = append(args, source, id.Key, id.Value)
 	}
-	rows, err := b.query(ctx, b.index, `SELECT DISTINCT record_id FROM match_index WHERE source = ? AND (`+strings.Join(conds, " OR ")+`) LIMIT 200`, args)
+	rows, err := b.query(ctx, b.index, strings.Join(probes, "\nUNION\n")+"\nLIMIT 200", args)
 	if err != nil {
 		return nil, err
 	}

@@ -21,18 +21,38 @@ func (s *Store) MatchRecords(ctx context.Context, source string, ids []profile.I
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var conds []string
-	args := []any{source}
-	for _, id := range ids {
-		conds = append(conds, "(key = ? AND value = ?)")
-		args = append(args, id.Key, id.Value)
+	q, args := matchQuery(source, ids)
+	rows, err := s.stmts.Queryx(ctx, s.db.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: match index: %w", err)
 	}
+	defer rows.Close()
 	var out []string
-	q := `SELECT DISTINCT record_id FROM match_index WHERE source = ? AND (` + strings.Join(conds, " OR ") + `) LIMIT ` + fmt.Sprint(profile.MaxRecords)
-	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(q), args...); err != nil {
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: match index: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: match index: %w", err)
 	}
 	return out, nil
+}
+
+// matchQuery finds the records under ids with one primary-key probe per identifier, the
+// probes joined by UNION. Written as `source = ? AND ((key = ? AND value = ?) OR ...)`, or as a
+// VALUES list joined to the index, SQLite may read every entry of the source instead (3 s at
+// a million contacts, where one probe takes 12 µs).
+func matchQuery(source string, ids []profile.Identifier) (string, []any) {
+	probes := make([]string, len(ids))
+	args := make([]any, 0, 3*len(ids))
+	for i, id := range ids {
+		probes[i] = "SELECT record_id FROM match_index WHERE source = ? AND key = ? AND value = ?"
+		args = append(args, source, id.Key, id.Value)
+	}
+	return strings.Join(probes, "\nUNION\n") + "\nLIMIT " + fmt.Sprint(profile.MaxRecords), args
 }
 
 type stateRow struct {

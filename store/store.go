@@ -10,18 +10,20 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/stmtcache"
 )
 
 var _ profile.UnidentifiedStore = (*Store)(nil)
 
 // Store is the gateway's own database.
 type Store struct {
-	db *sqlx.DB
+	db    *sqlx.DB
+	stmts *stmtcache.Cache // the statements every request may send, prepared once
 }
 
 // New migrates db and returns a store over it. db's driver must be "sqlite" or "pgx".
 func New(ctx context.Context, db *sqlx.DB) (*Store, error) {
-	s := &Store{db: db}
+	s := &Store{db: db, stmts: stmtcache.New(db, 64)}
 	if err := s.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
@@ -54,11 +56,11 @@ const contactColumns = "identifier_key, identifier_value, first_seen, last_seen,
 // first contacts from one address make exactly one record.
 func (s *Store) RecordContact(ctx context.Context, id profile.Identifier, at time.Time) (*profile.UnidentifiedContact, error) {
 	var r contactRow
-	err := s.db.GetContext(ctx, &r, s.db.Rebind(`INSERT INTO unidentified_contacts (`+contactColumns+`)
+	err := s.stmts.QueryRowx(ctx, s.db.Rebind(`INSERT INTO unidentified_contacts (`+contactColumns+`)
 VALUES (?, ?, ?, ?, 1)
 ON CONFLICT (identifier_key, identifier_value) DO UPDATE
 SET last_seen = excluded.last_seen, contact_count = unidentified_contacts.contact_count + 1
-RETURNING `+contactColumns), id.Key, id.Value, at.UTC(), at.UTC())
+RETURNING `+contactColumns), id.Key, id.Value, at.UTC(), at.UTC()).StructScan(&r)
 	if err != nil {
 		return nil, fmt.Errorf("store: record contact: %w", err)
 	}
@@ -68,8 +70,8 @@ RETURNING `+contactColumns), id.Key, id.Value, at.UTC(), at.UTC())
 // FindContact returns the record for id, or nil when there is none.
 func (s *Store) FindContact(ctx context.Context, id profile.Identifier) (*profile.UnidentifiedContact, error) {
 	var r contactRow
-	err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT `+contactColumns+` FROM unidentified_contacts
-WHERE identifier_key = ? AND identifier_value = ?`), id.Key, id.Value)
+	err := s.stmts.QueryRowx(ctx, s.db.Rebind(`SELECT `+contactColumns+` FROM unidentified_contacts
+WHERE identifier_key = ? AND identifier_value = ?`), id.Key, id.Value).StructScan(&r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

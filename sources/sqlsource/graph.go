@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/stmtcache"
 )
 
 // identityGraph looks profiles up in an identifiers table and a traits table.
@@ -69,7 +70,7 @@ func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g Iden
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Source{name: name, db: db, norm: norm, shape: ig}, nil
+	return &Source{name: name, db: db, norm: norm, shape: ig, stmts: stmtcache.New(db, maxStmts)}, nil
 }
 
 // lookup finds the matching profile ids and reads all their identifier and trait rows in one

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/stmtcache"
 )
 
 // recordTable looks contacts up in a table with one row per record.
@@ -67,7 +68,7 @@ func NewRecordTable(name string, db *sqlx.DB, norm *profile.Normalizer, t Record
 		return nil, err
 	}
 	rt.selectList = strings.Join(cols, ", ")
-	return &Source{name: name, db: db, norm: norm, shape: rt}, nil
+	return &Source{name: name, db: db, norm: norm, shape: rt, stmts: stmtcache.New(db, maxStmts)}, nil
 }
 
 func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][]string, recordIDs []string) ([]profile.Record, error) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/stmtcache"
 )
 
 var _ profile.Source = (*Source)(nil)
@@ -45,7 +45,7 @@ type Source struct {
 	shape   shape
 	index   MatchIndex
 	queries atomic.Int64
-	stmts   stmtCache
+	stmts   *stmtcache.Cache
 }
 
 // UseIndex makes lookups ask ix as well as the live tables.
@@ -109,56 +109,11 @@ func (s *Source) Lookup(ctx context.Context, ids []profile.Identifier) ([]profil
 
 func (s *Source) query(ctx context.Context, q string, args []any) (*sqlx.Rows, error) {
 	s.queries.Add(1)
-	q = s.db.Rebind(q)
-	stmt, err := s.stmts.get(ctx, s.db, q)
-	if err != nil {
-		return nil, err
-	}
-	if stmt == nil {
-		return s.db.QueryxContext(ctx, q, args...)
-	}
-	return stmt.QueryxContext(ctx, args...)
+	return s.stmts.Queryx(ctx, s.db.Rebind(q), args...)
 }
 
-// maxStmts bounds the prepared statements a source keeps. A lookup's text depends only on
-// which keys it asks and how many values, so a few shapes cover nearly all traffic; rarer
-// shapes beyond the bound run unprepared.
+// maxStmts bounds the prepared statements a source keeps.
 const maxStmts = 256
-
-// stmtCache keeps prepared lookups: parsing and planning dominate the cost of the small
-// queries a lookup sends (about a third of a request's time on the SQLite demo).
-// Statements live as long as the database.
-type stmtCache struct {
-	mu    sync.Mutex
-	stmts map[string]*sqlx.Stmt
-}
-
-// get returns the prepared statement for q, or nil when the cache is full. It prepares outside
-// the lock, so a source slow to prepare holds up only the lookups that need that statement.
-func (c *stmtCache) get(ctx context.Context, db *sqlx.DB, q string) (*sqlx.Stmt, error) {
-	c.mu.Lock()
-	st, ok := c.stmts[q]
-	full := len(c.stmts) >= maxStmts
-	c.mu.Unlock()
-	if ok || full {
-		return st, nil
-	}
-	st, err := db.PreparexContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if prev, ok := c.stmts[q]; ok {
-		st.Close()
-		return prev, nil
-	}
-	if c.stmts == nil {
-		c.stmts = map[string]*sqlx.Stmt{}
-	}
-	c.stmts[q] = st
-	return st, nil
-}
 
 // identifier normalizes a stored value of key; ok is false when the value is not usable
 // (a malformed phone number in the CRM cannot match anything).

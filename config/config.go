@@ -38,6 +38,9 @@ type Config struct {
 	Breaker Breaker `yaml:"breaker"`
 	// Pool is the connection pool of databases that set none: the store's and each source's.
 	Pool Pool `yaml:"pool"`
+	// SQLite sizes what each connection to a SQLite database (the embedded store, SQLite
+	// sources) keeps in memory.
+	SQLite SQLite `yaml:"sqlite"`
 	// MatchIndex is the match index of sources that set none.
 	MatchIndex MatchIndex `yaml:"match_index"`
 	// BatchWait bounds how long a source's loader waits for the lookups of an operation's other
@@ -171,6 +174,15 @@ type Pool struct {
 	MaxLifetime time.Duration `yaml:"max_lifetime"`
 }
 
+// SQLite sizes what each connection to a SQLite database keeps in memory. A connection's page
+// cache is its own, so a database's cached pages take up to pool.max_open × CacheKiB: at
+// SQLite's default (2000 KiB) the store and two sources at ten connections each could hold
+// 60 MiB, about half the gateway's memory, for no measurable speed (docs/design.md).
+type SQLite struct {
+	// CacheKiB is each connection's page cache (PRAGMA cache_size), unless a DSN sets its own.
+	CacheKiB int `yaml:"cache_kib"`
+}
+
 // MatchIndex says how a source's match index is kept: the index finds records whatever
 // spelling the source stores an identifier in.
 type MatchIndex struct {
@@ -224,6 +236,7 @@ func Default() *Config {
 		Timeout:         2 * time.Second,
 		Breaker:         Breaker{Failures: 5, OpenFor: 10 * time.Second},
 		Pool:            Pool{MaxOpen: 10, MaxIdle: 10, MaxLifetime: 30 * time.Minute},
+		SQLite:          SQLite{CacheKiB: 256},
 		MatchIndex:      MatchIndex{Refresh: 5 * time.Second, Reconcile: 10 * time.Minute},
 		BatchWait:       2 * time.Millisecond,
 		SettingsRefresh: 2 * time.Second,
@@ -342,6 +355,19 @@ func (c *Config) SourceBreaker(s SourceConfig) Breaker {
 		return *s.Breaker
 	}
 	return c.Breaker
+}
+
+// OpenDSN is the DSN the gateway opens d with: a SQLite database gets the configured page
+// cache unless its DSN sets one.
+func (c *Config) OpenDSN(d Database) string {
+	if d.Driver != "sqlite" || strings.Contains(d.DSN, "cache_size") {
+		return d.DSN
+	}
+	sep := "?"
+	if strings.Contains(d.DSN, "?") {
+		sep = "&"
+	}
+	return fmt.Sprintf("%s%s_pragma=cache_size(-%d)", d.DSN, sep, c.SQLite.CacheKiB)
 }
 
 // DatabasePool returns the connection pool of a database, falling back to the global one.

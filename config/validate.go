@@ -32,6 +32,9 @@ func (c *Config) Validate() error {
 	if c.Timeout <= 0 {
 		add("timeout: must be positive")
 	}
+	if c.SQLite.CacheKiB < 64 || c.SQLite.CacheKiB > 1<<20 {
+		add("sqlite.cache_kib: %d is outside 64..1048576", c.SQLite.CacheKiB)
+	}
 	if c.BatchWait < 0 || c.BatchWait > time.Second {
 		add("batch_wait: %s is outside 0..1s", c.BatchWait)
 	}

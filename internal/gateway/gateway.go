@@ -213,7 +213,7 @@ func (g *Gateway) openSource(ctx context.Context, sc config.SourceConfig, norm *
 
 // open opens a database with its connection pool and exports the pool's metrics under name.
 func (g *Gateway) open(name string, d config.Database, pool config.Pool) (*sqlx.DB, error) {
-	db, err := sqlx.Open(config.Drivers[d.Driver], d.DSN)
+	db, err := sqlx.Open(config.Drivers[d.Driver], g.cfg.OpenDSN(d))
 	if err != nil {
 		return nil, err
 	}

@@ -39,16 +39,20 @@ func OpenBaseline(ctx context.Context, dir string) (*Baseline, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The databases are opened as the gateway opens them by default: the same DSN, page cache
+	// and pool.
+	defaults := config.Default()
 	b := &Baseline{norm: norm}
 	for _, db := range []struct {
 		to   **sql.DB
 		file string
 	}{{&b.crm, "crm.db"}, {&b.warehouse, "warehouse.db"}, {&b.index, "profilegate.db"}, {&b.contacts, "baseline.db"}} {
-		if *db.to, err = sql.Open("sqlite", config.SQLiteDSN(dir+"/"+db.file)); err != nil {
+		dsn := defaults.OpenDSN(config.Database{Driver: "sqlite", DSN: config.SQLiteDSN(dir + "/" + db.file)})
+		if *db.to, err = sql.Open("sqlite", dsn); err != nil {
 			return nil, err
 		}
-		(*db.to).SetMaxOpenConns(10)
-		(*db.to).SetMaxIdleConns(10)
+		(*db.to).SetMaxOpenConns(defaults.Pool.MaxOpen)
+		(*db.to).SetMaxIdleConns(defaults.Pool.MaxIdle)
 	}
 	_, err = b.contacts.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS unidentified_contacts (identifier_key TEXT NOT NULL,
 identifier_value TEXT NOT NULL, first_seen DATETIME NOT NULL, last_seen DATETIME NOT NULL, contact_count INTEGER NOT NULL,

@@ -43,8 +43,8 @@ type Config struct {
 	SQLite SQLite `yaml:"sqlite"`
 	// MatchIndex is the match index of sources that set none.
 	MatchIndex MatchIndex `yaml:"match_index"`
-	// BatchWait bounds how long a source's loader waits for the lookups of an operation's other
-	// root fields to join a batch; a batch that has them all goes at once.
+	// BatchWait is a safety bound: a round's batch goes once every root field of the operation
+	// has asked or finished, and after BatchWait should one of them never do either.
 	BatchWait time.Duration `yaml:"batch_wait"`
 	// SettingsRefresh is how often a replica checks the store for settings another one changed.
 	SettingsRefresh time.Duration `yaml:"settings_refresh"`
@@ -238,7 +238,7 @@ func Default() *Config {
 		Pool:            Pool{MaxOpen: 10, MaxIdle: 10, MaxLifetime: 30 * time.Minute},
 		SQLite:          SQLite{CacheKiB: 256},
 		MatchIndex:      MatchIndex{Refresh: 5 * time.Second, Reconcile: 10 * time.Minute},
-		BatchWait:       2 * time.Millisecond,
+		BatchWait:       100 * time.Millisecond,
 		SettingsRefresh: 2 * time.Second,
 		IDPriority:      slices.Clone(profile.DefaultIDPriority),
 		Settings:        settings.Default(),

@@ -2,6 +2,7 @@ package desk_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -32,16 +33,19 @@ func (s *settingsAt) set(version int, change func(*settings.Settings)) {
 // crm answers lookups from memory, one record: Ada.
 type crm struct{}
 
-func (crm) Fetch(_ context.Context, source string, ids []profile.Identifier) ([]profile.Record, error) {
-	ada := profile.Record{Source: source, ID: "1", Identifiers: []profile.Identifier{{Key: "email", Value: "ada@example.com"}},
-		Traits: []profile.TraitValue{{Key: "first_name", Value: "Ada"}, {Key: "last_name", Value: "Lovelace"}}}
-	for _, id := range ids {
-		if ada.Has(id) {
-			return []profile.Record{ada}, nil
+func (crm) Fetch(_ context.Context, frontier map[string][]profile.Identifier) (map[string][]profile.Record, map[string]error) {
+	found := map[string][]profile.Record{}
+	for source, ids := range frontier {
+		ada := profile.Record{Source: source, ID: "1", Identifiers: []profile.Identifier{{Key: "email", Value: "ada@example.com"}},
+			Traits: []profile.TraitValue{{Key: "first_name", Value: "Ada"}, {Key: "last_name", Value: "Lovelace"}}}
+		if slices.ContainsFunc(ids, ada.Has) {
+			found[source] = []profile.Record{ada}
 		}
 	}
-	return nil, nil
+	return found, nil
 }
+
+func (crm) Done(context.Context) {}
 
 // contacts records unidentified contacts in memory.
 type contacts struct {

@@ -1,24 +1,25 @@
-// Package loaders gives each request one batching dataloader per profile source, so that every
-// lookup a request makes against a source in one round (across aliases and identifiers) is one
-// query. Loaders are made per request by Middleware and reached with For.
+// Package loaders gives each request one batching dataloader per profile source and stitching
+// round, so that every lookup a request makes against a source in one round (across aliases
+// and identifiers) is one query. Loaders are made per request by Middleware, reached with For,
+// and each root field of the operation takes part in them through AroundRootField.
 //
-// A loader's key is one Fetch: the whole set of identifiers one resolution asks of a source in
-// one round. One Fetch is therefore never split across batches, and the batch function joins
-// the Fetches of concurrent root fields into one lookup.
+// A batch goes when it is ready, not when a timer says: each root field of the operation hands
+// every source's loader of every round one key, its lookups or an empty key once it has
+// nothing to ask, so a round's batch holds exactly the operation's root fields and goes the
+// moment the last of them has asked. A resolution that ends early (no new identifiers, a
+// blocked address, a field that looks nothing up) hands its empty keys at once.
 package loaders
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/profile"
@@ -27,65 +28,75 @@ import (
 
 var _ profile.Fetcher = (*Loaders)(nil)
 
-type loader = dataloader.Loader[string, []profile.Record]
+// fetch is one resolution's lookups of one round against one source; nil or empty when it has
+// nothing to ask. Keys are pointers and the loaders keep no cache, so every root field's key
+// counts towards the batch, even when two ask the same.
+type fetch = []profile.Identifier
+
+type loader = dataloader.Loader[*fetch, []profile.Record]
 
 // Factory makes the loaders of a request.
 type Factory struct {
 	sources []*sources.Guarded
+	rounds  int
 	wait    time.Duration
 }
 
-// NewFactory returns a Factory over sources; wait bounds how long a batch waits for the
-// lookups of an operation's other root fields (see build).
-func NewFactory(srcs []*sources.Guarded, wait time.Duration) *Factory {
-	return &Factory{sources: srcs, wait: wait}
+// NewFactory returns a Factory over sources for resolutions of at most rounds rounds (the
+// stitching depth plus one). wait is a safety bound: should a root field not hand its key, a
+// batch goes after wait anyway.
+func NewFactory(srcs []*sources.Guarded, rounds int, wait time.Duration) *Factory {
+	return &Factory{sources: srcs, rounds: rounds, wait: wait}
 }
 
-// Loaders are one request's loaders, one per source.
+// Loaders are one request's loaders: one per source and round.
 type Loaders struct {
-	factory  *Factory
-	once     sync.Once
-	bySource map[string]*loader
+	factory *Factory
+	once    sync.Once
+	// byRound[r][i] is the loader of source i in round r; nil when the operation has a single
+	// root field (or runs them one after another): its lookups then go at once.
+	byRound [][]*loader
 }
 
-// New returns fresh loaders, with empty caches. They are built at the first lookup, when the
-// operation is known.
+// New returns fresh loaders. They are built at the first lookup, when the operation is known.
 func (f *Factory) New() *Loaders {
 	return &Loaders{factory: f}
 }
 
-// build makes the loaders. gqlgen resolves an operation's root fields concurrently, so a
-// batch gathers their lookups: it goes as soon as every root field has asked (the first round),
-// or when the wait ends (later rounds, where some fields may be done). An operation with one
-// root field has nothing to gather, and its batches go at once.
+// build makes the loaders of an operation whose root fields run concurrently.
 func (l *Loaders) build(ctx context.Context) {
-	roots, wait := rootFields(ctx), l.factory.wait
-	var opts []dataloader.Option[string, []profile.Record]
-	switch {
-	case roots == 1:
-		wait = 0
-	case roots > 1:
-		opts = append(opts, dataloader.WithBatchCapacity[string, []profile.Record](roots))
+	roots := rootFields(ctx)
+	if roots < 2 {
+		return
 	}
-	opts = append(opts, dataloader.WithWait[string, []profile.Record](wait))
-	l.bySource = make(map[string]*loader, len(l.factory.sources))
-	for _, s := range l.factory.sources {
-		l.bySource[s.Name()] = dataloader.NewBatchedLoader(batch(s), opts...)
+	opts := []dataloader.Option[*fetch, []profile.Record]{
+		dataloader.WithBatchCapacity[*fetch, []profile.Record](roots),
+		dataloader.WithWait[*fetch, []profile.Record](l.factory.wait),
+		dataloader.WithCache[*fetch, []profile.Record](&dataloader.NoCache[*fetch, []profile.Record]{}),
+	}
+	l.byRound = make([][]*loader, l.factory.rounds)
+	for r := range l.byRound {
+		l.byRound[r] = make([]*loader, len(l.factory.sources))
+		for i, s := range l.factory.sources {
+			l.byRound[r][i] = dataloader.NewBatchedLoader(batch(s), opts...)
+		}
 	}
 }
 
-// rootFields counts the operation's root fields; 0 when the operation is unknown.
+// rootFields counts the root fields of a query that run through AroundRootField (every one
+// but __typename); 0 when the operation is unknown or is a mutation, whose fields run one
+// after another and so cannot wait for each other.
 func rootFields(ctx context.Context) int {
 	if !graphql.HasOperationContext(ctx) {
 		return 0
 	}
 	op := graphql.GetOperationContext(ctx)
-	if op.Operation == nil {
+	if op.Operation == nil || op.Operation.Operation != ast.Query {
 		return 0
 	}
 	n := 0
 	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, nil) {
-		if !strings.HasPrefix(f.Name, "__") {
+		if f.Name != "__typename" {
 			n++
 		}
 	}
@@ -97,8 +108,13 @@ type ctxKey struct{}
 // Middleware gives each request its own loaders.
 func (f *Factory) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, f.New())))
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), f.New())))
 	})
+}
+
+// NewContext returns ctx carrying l, as Middleware does for each request.
+func NewContext(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
 }
 
 // For returns the request's loaders.
@@ -107,47 +123,150 @@ func For(ctx context.Context) *Loaders {
 	return l
 }
 
-// Fetch returns the records of source carrying any of ids.
-func (l *Loaders) Fetch(ctx context.Context, source string, ids []profile.Identifier) ([]profile.Record, error) {
-	l.once.Do(func() { l.build(ctx) })
-	ld, ok := l.bySource[source]
-	if !ok {
-		return nil, fmt.Errorf("loaders: no source %q", source)
-	}
-	key, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	return ld.Load(ctx, string(key))()
+// participant is one root field's part in the request's rounds.
+type participant struct {
+	mu   sync.Mutex
+	next int // the next round it takes part in
 }
 
-// batch looks the identifiers of a batch of Fetches up in one call and hands each Fetch the
-// records carrying any of its identifiers. It sets its own deadline: dataloader passes the
-// first caller's context, whose cancellation must not fail the other callers of the batch.
-func batch(s *sources.Guarded) dataloader.BatchFunc[string, []profile.Record] {
-	return func(ctx context.Context, keys []string) []*dataloader.Result[[]profile.Record] {
+type participantKey struct{}
+
+// AroundRootField makes each root field of an operation a participant in the request's
+// rounds, and hands its remaining empty keys when the field is resolved, whatever it did.
+// Install it with the gqlgen server's AroundRootFields.
+func AroundRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	p := &participant{}
+	ctx = context.WithValue(ctx, participantKey{}, p)
+	defer For(ctx).Done(ctx)
+	return next(ctx)
+}
+
+// take returns the participant's next round, or -1 when it has no part in the rounds.
+func (l *Loaders) take(ctx context.Context) (*participant, int) {
+	l.once.Do(func() { l.build(ctx) })
+	p, _ := ctx.Value(participantKey{}).(*participant)
+	if p == nil || l.byRound == nil {
+		return nil, -1
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next >= len(l.byRound) {
+		return p, -1
+	}
+	p.next++
+	return p, p.next - 1
+}
+
+// Fetch runs one round of the resolution in ctx. Its lookups join those of the operation's
+// other root fields in the same round: one batch per source, which goes once every root field
+// has asked or finished.
+func (l *Loaders) Fetch(ctx context.Context, frontier map[string][]profile.Identifier) (map[string][]profile.Record, map[string]error) {
+	_, round := l.take(ctx)
+	found, errs := map[string][]profile.Record{}, map[string]error{}
+	if round < 0 {
+		l.alone(ctx, frontier, found, errs)
+		return found, errs
+	}
+	thunks := make([]dataloader.Thunk[[]profile.Record], len(l.factory.sources))
+	for i, s := range l.factory.sources {
+		ids := frontier[s.Name()]
+		thunks[i] = l.byRound[round][i].Load(ctx, &ids) // an empty key says "nothing this round"
+	}
+	for i, s := range l.factory.sources {
+		if len(frontier[s.Name()]) == 0 {
+			continue
+		}
+		recs, err := thunks[i]()
+		if err != nil {
+			errs[s.Name()] = err
+		}
+		if recs != nil {
+			found[s.Name()] = recs
+		}
+	}
+	return found, errs
+}
+
+// alone looks a round up with no other root field to wait for: each source at once.
+func (l *Loaders) alone(ctx context.Context, frontier map[string][]profile.Identifier, found map[string][]profile.Record, errs map[string]error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, s := range l.factory.sources {
+		ids := frontier[s.Name()]
+		if len(ids) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			recs, err := s.Lookup(context.WithoutCancel(ctx), ids, 1)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[s.Name()] = err
+			}
+			if recs != nil && (err == nil || err.Code == errcode.SourceIncomplete) {
+				found[s.Name()] = recs
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Done hands the empty keys of every round the resolution in ctx has not asked in, so the
+// operation's other root fields need not wait for it. It may be called more than once.
+func (l *Loaders) Done(ctx context.Context) {
+	if l == nil {
+		return
+	}
+	l.once.Do(func() { l.build(ctx) })
+	p, _ := ctx.Value(participantKey{}).(*participant)
+	if p == nil || l.byRound == nil {
+		return
+	}
+	p.mu.Lock()
+	from := p.next
+	p.next = len(l.byRound)
+	p.mu.Unlock()
+	for r := from; r < len(l.byRound); r++ {
+		for _, ld := range l.byRound[r] {
+			ld.Load(ctx, new(fetch))
+		}
+	}
+}
+
+// batch looks the identifiers of a batch of fetches up in one call and hands each fetch the
+// records carrying any of its identifiers; a batch of empty fetches asks nothing. It sets its
+// own deadline: dataloader passes the first caller's context, whose cancellation must not fail
+// the other callers of the batch.
+func batch(s *sources.Guarded) dataloader.BatchFunc[*fetch, []profile.Record] {
+	return func(ctx context.Context, keys []*fetch) []*dataloader.Result[[]profile.Record] {
 		results := make([]*dataloader.Result[[]profile.Record], len(keys))
-		fetches := make([][]profile.Identifier, len(keys))
 		var all []profile.Identifier
+		asking := 0
 		seen := map[profile.Identifier]bool{}
-		for i, k := range keys {
-			_ = json.Unmarshal([]byte(k), &fetches[i]) // keys are made by Fetch
-			for _, id := range fetches[i] {
+		for _, k := range keys {
+			if len(*k) > 0 {
+				asking++
+			}
+			for _, id := range *k {
 				if !seen[id] {
 					seen[id] = true
 					all = append(all, id)
 				}
 			}
 		}
-		recs, err := s.Lookup(context.WithoutCancel(ctx), all, len(keys))
-		for i, ids := range fetches {
+		var recs []profile.Record
+		var err *errcode.Error
+		if len(all) > 0 {
+			recs, err = s.Lookup(context.WithoutCancel(ctx), all, asking)
+		}
+		for i, k := range keys {
 			if err != nil && err.Code != errcode.SourceIncomplete {
 				results[i] = &dataloader.Result[[]profile.Record]{Error: err}
 				continue
 			}
 			var matched []profile.Record
 			for _, r := range recs {
-				if slices.ContainsFunc(ids, r.Has) {
+				if slices.ContainsFunc(*k, r.Has) {
 					matched = append(matched, r)
 				}
 			}

@@ -70,39 +70,62 @@ var (
 	grace = profile.Record{Source: "crm", ID: "2", Identifiers: []profile.Identifier{email("grace@example.com")}}
 )
 
-func factory(src *fakeSource, wait time.Duration) *loaders.Factory {
-	guarded := sources.Guard(src, 5*time.Second, sources.Breaker{}, nil)
-	return loaders.NewFactory([]*sources.Guarded{guarded}, wait)
+func factory(wait time.Duration, srcs ...*fakeSource) *loaders.Factory {
+	var guarded []*sources.Guarded
+	for _, src := range srcs {
+		guarded = append(guarded, sources.Guard(src, 5*time.Second, sources.Breaker{}, nil))
+	}
+	return loaders.NewFactory(guarded, 3, wait)
 }
 
-// operation returns ctx carrying a parsed operation, as gqlgen hands it to resolvers.
-func operation(t *testing.T, query string) context.Context {
+// operation returns a context carrying a parsed operation, as gqlgen hands it to resolvers,
+// and fresh loaders of f.
+func operation(t *testing.T, f *loaders.Factory, query string) (context.Context, *loaders.Loaders) {
 	t.Helper()
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return graphql.WithOperationContext(context.Background(), &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: doc.Operations[0]})
+	l := f.New()
+	ctx := graphql.WithOperationContext(context.Background(), &graphql.OperationContext{RawQuery: query, Doc: doc, Operation: doc.Operations[0]})
+	return loaders.NewContext(ctx, l), l
 }
 
-// fetchAll runs one Fetch per identifier at once, as concurrent root fields do.
-func fetchAll(ctx context.Context, l *loaders.Loaders, ids ...profile.Identifier) ([][]profile.Record, []error) {
-	recs, errs := make([][]profile.Record, len(ids)), make([]error, len(ids))
+// rootFields runs each of fields as a concurrent root field of the operation in ctx, through
+// AroundRootField as gqlgen does.
+func rootFields(ctx context.Context, fields ...func(ctx context.Context)) {
 	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() { recs[i], errs[i] = l.Fetch(ctx, "crm", []profile.Identifier{id}) })
+	for _, f := range fields {
+		wg.Go(func() {
+			loaders.AroundRootField(ctx, func(ctx context.Context) graphql.Marshaler {
+				f(ctx)
+				return graphql.Null
+			})
+		})
 	}
 	wg.Wait()
+}
+
+// fetchAll runs one root field per identifier, each asking the crm once.
+func fetchAll(ctx context.Context, l *loaders.Loaders, ids ...profile.Identifier) ([][]profile.Record, []error) {
+	recs, errs := make([][]profile.Record, len(ids)), make([]error, len(ids))
+	var fields []func(context.Context)
+	for i, id := range ids {
+		fields = append(fields, func(ctx context.Context) {
+			found, failed := l.Fetch(ctx, map[string][]profile.Identifier{"crm": {id}})
+			recs[i], errs[i] = found["crm"], failed["crm"]
+		})
+	}
+	rootFields(ctx, fields...)
 	return recs, errs
 }
 
-// TestBatching: the Fetches of concurrent root fields are one lookup, asking for all their
-// identifiers once, and each Fetch gets only the records carrying its own identifiers.
+// TestBatching: the lookups of concurrent root fields are one lookup, asking for all their
+// identifiers once, and each root field gets only the records carrying its own identifiers.
 func TestBatching(t *testing.T) {
 	src := &fakeSource{name: "crm", records: []profile.Record{ada, grace}}
-	ctx := operation(t, `{ a: customerHeader b: customerHeader c: customerHeader }`)
 	// The batch goes when all three root fields have asked: the wait is never reached.
-	l := factory(src, time.Hour).New()
+	ctx, l := operation(t, factory(time.Hour, src), `{ a: customerHeader b: customerHeader c: customerHeader }`)
 	recs, errs := fetchAll(ctx, l, email("ada@example.com"), email("grace@example.com"), email("nobody@example.com"))
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
@@ -116,14 +139,72 @@ func TestBatching(t *testing.T) {
 	}
 }
 
+// TestRoundsByReadiness: whatever each root field does between rounds and however long it
+// takes, each source gets one lookup per round that anyone asked it something in. A field that
+// asks in three rounds, one that asks once and is done, one that is slow between its rounds
+// and one that looks nothing up share the rounds, with no timer: the wait is an hour.
+func TestRoundsByReadiness(t *testing.T) {
+	crm := &fakeSource{name: "crm", records: []profile.Record{ada, grace}}
+	warehouse := &fakeSource{name: "warehouse"}
+	ctx, l := operation(t, factory(time.Hour, crm, warehouse), `{ a: customerHeader b: customerHeader c: customerHeader settings }`)
+	ask := func(ctx context.Context, frontier map[string][]profile.Identifier) {
+		if _, errs := l.Fetch(ctx, frontier); len(errs) > 0 {
+			t.Error(errs)
+		}
+	}
+	rootFields(ctx,
+		func(ctx context.Context) { // three rounds
+			ask(ctx, map[string][]profile.Identifier{"crm": {email("ada@example.com")}, "warehouse": {email("ada@example.com")}})
+			ask(ctx, map[string][]profile.Identifier{"warehouse": {email("a2@example.com")}})
+			ask(ctx, map[string][]profile.Identifier{"crm": {email("a3@example.com")}})
+		},
+		func(ctx context.Context) { // one round, then done
+			ask(ctx, map[string][]profile.Identifier{"crm": {email("grace@example.com")}})
+			l.Done(ctx)
+			time.Sleep(20 * time.Millisecond) // rendering, recording: nobody waits for it
+		},
+		func(ctx context.Context) { // slow between its rounds
+			ask(ctx, map[string][]profile.Identifier{"crm": {email("c1@example.com")}})
+			time.Sleep(20 * time.Millisecond)
+			ask(ctx, map[string][]profile.Identifier{"crm": {email("c2@example.com")}, "warehouse": {email("c2@example.com")}})
+		},
+		func(ctx context.Context) {}, // settings: no lookups
+	)
+	want := map[*fakeSource][][]profile.Identifier{
+		crm:       {{email("ada@example.com"), email("grace@example.com"), email("c1@example.com")}, {email("c2@example.com")}, {email("a3@example.com")}},
+		warehouse: {{email("ada@example.com")}, {email("a2@example.com"), email("c2@example.com")}},
+	}
+	for src, rounds := range want {
+		calls := src.calls()
+		if len(calls) != len(rounds) {
+			t.Fatalf("%s: lookups %v; want one per round: %v", src.name, calls, rounds)
+		}
+		for i := range rounds {
+			if !sameSet(calls[i], rounds[i]) {
+				t.Errorf("%s round %d asked %v, want %v", src.name, i, calls[i], rounds[i])
+			}
+		}
+	}
+}
+
+func sameSet(a, b []profile.Identifier) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(x profile.Identifier) bool { return !slices.Contains(b, x) })
+}
+
 // TestSingleRootField: an operation with one root field has nothing to gather, so its lookups
-// go at once, whatever the wait.
+// go at once, whatever the wait; so do those of a mutation, whose fields run one by one.
 func TestSingleRootField(t *testing.T) {
-	src := &fakeSource{name: "crm", records: []profile.Record{ada}}
-	l := factory(src, time.Hour).New()
-	recs, err := l.Fetch(operation(t, `{ customerHeader }`), "crm", []profile.Identifier{email("ada@example.com"), email("x@example.com")})
-	if err != nil || len(recs) != 1 || len(src.calls()) != 1 {
-		t.Fatalf("records %v, error %v, lookups %v", recs, err, src.calls())
+	for _, query := range []string{`{ customerHeader }`, `mutation { a: updateSettings b: updateSettings }`} {
+		src := &fakeSource{name: "crm", records: []profile.Record{ada}}
+		ctx, l := operation(t, factory(time.Hour, src), query)
+		var found map[string][]profile.Record
+		var errs map[string]error
+		rootFields(ctx, func(ctx context.Context) {
+			found, errs = l.Fetch(ctx, map[string][]profile.Identifier{"crm": {email("ada@example.com"), email("x@example.com")}})
+		})
+		if len(errs) > 0 || len(found["crm"]) != 1 || len(src.calls()) != 1 {
+			t.Fatalf("%s: records %v, errors %v, lookups %v", query, found, errs, src.calls())
+		}
 	}
 }
 
@@ -132,49 +213,28 @@ func TestSingleRootField(t *testing.T) {
 // on who asked first, so every caller leaves here: the lookup must still run and answer.
 func TestCancelledCaller(t *testing.T) {
 	src := &fakeSource{name: "crm", records: []profile.Record{ada, grace}, started: make(chan struct{}, 1), release: make(chan struct{})}
-	ctx := operation(t, `{ a: customerHeader b: customerHeader }`)
-	l := factory(src, time.Hour).New()
-	adaCtx, cancelAda := context.WithCancel(ctx)
-	graceCtx, cancelGrace := context.WithCancel(ctx)
-	type answer struct {
-		recs []profile.Record
-		err  error
+	ctx, l := operation(t, factory(time.Hour, src), `{ a: customerHeader b: customerHeader }`)
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		<-src.started // both have asked: the batch of two is under way
+		cancel()
+		close(src.release)
+	}()
+	recs, errs := fetchAll(ctx, l, email("ada@example.com"), email("grace@example.com"))
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("a caller got %v: the batch ran on a cancelled context", err)
 	}
-	answers := make(chan answer, 2)
-	for _, c := range []struct {
-		ctx context.Context
-		id  profile.Identifier
-	}{{adaCtx, email("ada@example.com")}, {graceCtx, email("grace@example.com")}} {
-		go func() {
-			recs, err := l.Fetch(c.ctx, "crm", []profile.Identifier{c.id})
-			answers <- answer{recs, err}
-		}()
-	}
-	<-src.started // both have asked: the batch of two is under way
-	cancelAda()
-	cancelGrace()
-	close(src.release)
-	got := map[string]bool{}
-	for range 2 {
-		a := <-answers
-		if a.err != nil {
-			t.Fatalf("a caller got %v: the batch ran on a cancelled context", a.err)
-		}
-		for _, r := range a.recs {
-			got[r.ID] = true
-		}
-	}
-	if !got["1"] || !got["2"] || len(src.calls()) != 1 {
-		t.Fatalf("records %v, lookups %v", got, src.calls())
+	if len(recs[0]) != 1 || len(recs[1]) != 1 || len(src.calls()) != 1 {
+		t.Fatalf("records %v, lookups %v", recs, src.calls())
 	}
 }
 
-// TestSourceFailure: a failing source fails every Fetch of its batch with SOURCE_UNAVAILABLE
-// naming the source, and an unknown source is an error, not a panic.
+// TestSourceFailure: a failing source fails every root field of its batch with
+// SOURCE_UNAVAILABLE naming the source.
 func TestSourceFailure(t *testing.T) {
 	src := &fakeSource{name: "crm", fail: errors.New("connection refused")}
-	l := factory(src, time.Hour).New()
-	_, errs := fetchAll(operation(t, `{ a: x b: x }`), l, email("ada@example.com"), email("grace@example.com"))
+	ctx, l := operation(t, factory(time.Hour, src), `{ a: x b: x }`)
+	_, errs := fetchAll(ctx, l, email("ada@example.com"), email("grace@example.com"))
 	for _, err := range errs {
 		var e *errcode.Error
 		if !errors.As(err, &e) || e.Code != errcode.SourceUnavailable || e.Source != "crm" {
@@ -183,8 +243,5 @@ func TestSourceFailure(t *testing.T) {
 	}
 	if len(src.calls()) != 1 {
 		t.Fatalf("lookups %v; want one for the batch", src.calls())
-	}
-	if _, err := l.Fetch(context.Background(), "billing", nil); err == nil {
-		t.Fatal("a Fetch from an unknown source succeeded")
 	}
 }

@@ -40,9 +40,15 @@ type Source interface {
 }
 
 // Fetcher reaches the sources for one request; the per-request loaders implement it, so that
-// every lookup a request makes against one source in one round is one batch.
+// every lookup a request makes against one source in one stitching round is one batch.
 type Fetcher interface {
-	Fetch(ctx context.Context, source string, ids []Identifier) ([]Record, error)
+	// Fetch runs one round of the resolution in ctx: each source in frontier is asked its
+	// identifiers, all at once. It returns the records found and the error of each source
+	// that failed; a source that failed with SOURCE_INCOMPLETE has records too.
+	Fetch(ctx context.Context, frontier map[string][]Identifier) (map[string][]Record, map[string]error)
+	// Done says the resolution in ctx will ask nothing more, so the rounds of the request's
+	// other resolutions need not wait for it.
+	Done(ctx context.Context)
 }
 
 // SourceInfo is what resolution needs to know about a source besides its records.

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"sync"
 
 	"github.com/profilegate/profilegate/errcode"
 )
@@ -72,6 +71,7 @@ func (m *Match) Complete() bool { return len(m.Errors) == 0 }
 
 // Match normalizes raw and finds the people behind it.
 func (s *Stitcher) Match(ctx context.Context, f Fetcher, raw Identifier) (*Match, error) {
+	defer f.Done(ctx)
 	id, err := s.norm.Normalize(raw)
 	if err != nil {
 		return nil, err
@@ -150,27 +150,16 @@ func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Rec
 	return records, seeds, errs
 }
 
-// fetchRound asks every source in frontier at once.
+// fetchRound asks every source in frontier at once, in one round of the request's loaders.
 func (s *Stitcher) fetchRound(ctx context.Context, f Fetcher, frontier map[string][]Identifier) (map[string][]Record, map[string]*errcode.Error) {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	found := map[string][]Record{}
-	errs := map[string]*errcode.Error{}
-	for name, ids := range frontier {
-		wg.Go(func() {
-			recs, err := f.Fetch(ctx, name, ids)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[name] = asSourceError(name, err)
-				if errs[name].Code != errcode.SourceIncomplete {
-					return
-				}
-			}
-			found[name] = recs
-		})
+	found, failures := f.Fetch(ctx, frontier)
+	errs := make(map[string]*errcode.Error, len(failures))
+	for name, err := range failures {
+		errs[name] = asSourceError(name, err)
+		if errs[name].Code != errcode.SourceIncomplete {
+			delete(found, name)
+		}
 	}
-	wg.Wait()
 	return found, errs
 }
 

@@ -20,25 +20,35 @@ type memFetcher struct {
 	failing map[string]bool
 	mu      sync.Mutex
 	asked   map[string][][]Identifier
+	done    int // resolutions that said they were done
 }
 
-func (m *memFetcher) Fetch(_ context.Context, source string, ids []Identifier) ([]Record, error) {
+func (m *memFetcher) Fetch(_ context.Context, frontier map[string][]Identifier) (map[string][]Record, map[string]error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.asked == nil {
 		m.asked = map[string][][]Identifier{}
 	}
-	m.asked[source] = append(m.asked[source], ids)
-	if m.failing[source] {
-		return nil, errors.New("connection refused")
-	}
-	var out []Record
-	for _, r := range m.records[source] {
-		if slices.ContainsFunc(ids, r.Has) {
-			out = append(out, r)
+	found, errs := map[string][]Record{}, map[string]error{}
+	for source, ids := range frontier {
+		m.asked[source] = append(m.asked[source], ids)
+		if m.failing[source] {
+			errs[source] = errors.New("connection refused")
+			continue
+		}
+		for _, r := range m.records[source] {
+			if slices.ContainsFunc(ids, r.Has) {
+				found[source] = append(found[source], r)
+			}
 		}
 	}
-	return out, nil
+	return found, errs
+}
+
+func (m *memFetcher) Done(context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.done++
 }
 
 func rec(source, id string, ids ...string) Record {

@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkCustomerHeader measures whole requests through the real handler on the SQLite
-// demo: a stitched customer (three rounds over two sources), a repeat unidentified contact
+// demo: a stitched customer (three rounds over two sources) by email and by phone, a repeat unidentified contact
 // (one round and an upsert), and six headers in one request (batched per round).
 func BenchmarkCustomerHeader(b *testing.B) {
 	g := gatewaytest.Start(b, demo.Config(b.TempDir())).Gateway.Handler()
@@ -31,6 +31,7 @@ func BenchmarkCustomerHeader(b *testing.B) {
 		body map[string]any
 	}{
 		{"stitched", map[string]any{"query": gatewaytest.HeaderQuery, "variables": map[string]string{"key": "email", "value": six[0]}}},
+		{"stitched_phone", map[string]any{"query": gatewaytest.HeaderQuery, "variables": map[string]string{"key": "phonenumber", "value": "(415) 555-0100"}}},
 		{"unidentified", map[string]any{"query": gatewaytest.HeaderQuery, "variables": map[string]string{"key": "phonenumber", "value": "(646) 555-0100"}}},
 		{"six_aliases", map[string]any{"query": "{" + aliases.String() + "}"}},
 	}

@@ -180,7 +180,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 	if err != nil {
 		return nil, err
 	}
-	gql := loaders.NewFactory(guarded, cfg.BatchWait).Middleware(api)
+	gql := loaders.NewFactory(guarded, cfg.StitchDepth+1, cfg.BatchWait).Middleware(api)
 	g.handler = g.routes(g.edge(authn, gql), cfg.MetricsAddr == "")
 	if cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()

@@ -16,6 +16,7 @@ import (
 	"github.com/profilegate/profilegate/graphiql"
 	"github.com/profilegate/profilegate/guard"
 	"github.com/profilegate/profilegate/httpapi"
+	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/ratelimit"
 	"github.com/profilegate/profilegate/resolvers"
 	"github.com/profilegate/profilegate/telemetry"
@@ -47,6 +48,7 @@ func graphQLHandler(res *resolvers.Resolver, cfg *config.Config, log *slog.Logge
 		NoIntrospection: !cfg.Introspection})
 	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(telemetry.Operations{})
+	srv.AroundRootFields(loaders.AroundRootField) // each root field takes part in the request's lookup rounds
 	srv.SetErrorPresenter(resolvers.PresentError(log))
 	srv.SetRecoverFunc(resolvers.Recover(log))
 	return srv, nil

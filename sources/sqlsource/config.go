@@ -169,7 +169,7 @@ func (m matcher) condition(col string, values []string) (string, []any) {
 	if m.lower {
 		col = "lower(" + col + ")"
 	}
-	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ") + ")", args
+	return inList(col, args)
 }
 
 var errNoIdentifiers = errors.New("no identifier columns configured")

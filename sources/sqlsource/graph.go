@@ -93,10 +93,9 @@ func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string
 		args = append(args, a...)
 	}
 	if len(profileIDs) > 0 {
-		conds = append(conds, g.ProfileIDColumn+" IN ("+placeholders(len(profileIDs))+")")
-		for _, id := range profileIDs {
-			args = append(args, id)
-		}
+		c, a := inList(g.ProfileIDColumn, anys(profileIDs))
+		conds = append(conds, c)
+		args = append(args, a...)
 	}
 	if len(conds) == 0 {
 		return nil, nil

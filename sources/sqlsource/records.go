@@ -82,10 +82,9 @@ func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][
 		}
 	}
 	if len(recordIDs) > 0 {
-		conds = append(conds, rt.idCol+" IN ("+placeholders(len(recordIDs))+")")
-		for _, id := range recordIDs {
-			args = append(args, id)
-		}
+		c, a := inList(rt.idCol, anys(recordIDs))
+		conds = append(conds, c)
+		args = append(args, a...)
 	}
 	if len(conds) == 0 {
 		return nil, nil

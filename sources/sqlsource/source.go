@@ -3,6 +3,7 @@ package sqlsource
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -174,6 +175,38 @@ func (w *watermark) see(v any) {
 
 // placeholders is "?, ?, ..." for n values.
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// inList renders `col IN (?, ...)` for values, the list padded to a power of two by repeating
+// its last value. A lookup's text then takes a few shapes rather than one per count of values:
+// every shape is prepared on every connection that runs it, and at one per count the prepared
+// statements were most of the gateway's memory.
+func inList(col string, values []any) (string, []any) {
+	padded := values
+	if n := paddedLen(len(values)); n > len(values) {
+		padded = make([]any, n)
+		copy(padded, values)
+		for i := len(values); i < n; i++ {
+			padded[i] = values[len(values)-1]
+		}
+	}
+	return col + " IN (" + placeholders(len(padded)) + ")", padded
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// paddedLen is the power of two at or above n (n itself when 0).
+func paddedLen(n int) int {
+	if n <= 1 {
+		return n
+	}
+	return 1 << bits.Len(uint(n-1))
+}
 
 // text renders a scanned column value as a trait or identifier value; ok is false for NULL.
 func text(v any) (string, bool) {

@@ -187,26 +187,36 @@ func (l *Loaders) Fetch(ctx context.Context, frontier map[string][]profile.Ident
 	return found, errs
 }
 
-// alone looks a round up with no other root field to wait for: each source at once.
+// alone looks a round up with no other root field to wait for: each source at once, the last
+// on the caller's goroutine. A goroutine of its own starts with a small stack that SQLite's
+// deep calls grow by copying, several times per lookup, while the caller's is already grown:
+// two goroutines a round instead of one were 4 % of a request's CPU.
 func (l *Loaders) alone(ctx context.Context, frontier map[string][]profile.Identifier, found map[string][]profile.Record, errs map[string]error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	var asked []*sources.Guarded
 	for _, s := range l.factory.sources {
-		ids := frontier[s.Name()]
-		if len(ids) == 0 {
-			continue
+		if len(frontier[s.Name()]) > 0 {
+			asked = append(asked, s)
 		}
-		wg.Go(func() {
-			recs, err := s.Lookup(context.WithoutCancel(ctx), ids, 1)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[s.Name()] = err
-			}
-			if recs != nil && (err == nil || err.Code == errcode.SourceIncomplete) {
-				found[s.Name()] = recs
-			}
-		})
+	}
+	lookup := func(s *sources.Guarded) {
+		recs, err := s.Lookup(context.WithoutCancel(ctx), frontier[s.Name()], 1)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs[s.Name()] = err
+		}
+		if recs != nil && (err == nil || err.Code == errcode.SourceIncomplete) {
+			found[s.Name()] = recs
+		}
+	}
+	for i, s := range asked {
+		if i == len(asked)-1 {
+			lookup(s)
+			break
+		}
+		wg.Go(func() { lookup(s) })
 	}
 	wg.Wait()
 }

@@ -68,7 +68,7 @@ func (g *Gateway) edge(authn *auth.Authenticator, gql http.Handler) http.Handler
 	if authn.Disabled() {
 		query = httpapi.LoopbackHosts(query)
 	}
-	return httpapi.CORS(g.cfg.CORSOrigins, telemetry.Traced("graphql", telemetry.Requests(g.metrics, g.log, query)))
+	return httpapi.CORS(g.cfg.CORSOrigins, g.cfg.Tracing.Traced("graphql", telemetry.Requests(g.metrics, g.log, query)))
 }
 
 // routes mounts the GraphQL endpoint, GraphiQL, the health checks and, with withMetrics, the

@@ -303,7 +303,11 @@ func TestTracing(t *testing.T) {
 	otel.SetTracerProvider(tp)
 	t.Cleanup(func() { otel.SetTracerProvider(prev) })
 
-	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	// Tracing is on: the command would install an exporter to this endpoint; the test's
+	// in-memory one stands in for it.
+	cfg.Tracing.OTLPEndpoint = "http://127.0.0.1:4318"
+	g := gatewaytest.Start(t, cfg)
 	g.Header("email", "ada.lovelace@example.com")
 	spans := exp.GetSpans()
 	var server sdktrace.ReadOnlySpan
@@ -326,5 +330,14 @@ func TestTracing(t *testing.T) {
 	}
 	if lookups["lookup crm"] == 0 || lookups["lookup warehouse"] == 0 {
 		t.Fatalf("lookup spans %v", lookups)
+	}
+
+	// Off, requests get no server span at all (building one cost CPU for nothing).
+	exp.Reset()
+	gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite")).Header("email", "ada.lovelace@example.com")
+	for _, s := range exp.GetSpans().Snapshots() {
+		if s.SpanKind() == trace.SpanKindServer {
+			t.Fatalf("a server span with tracing off: %s", s.Name())
+		}
 	}
 }

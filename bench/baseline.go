@@ -47,12 +47,13 @@ func OpenBaseline(ctx context.Context, dir string) (*Baseline, error) {
 		to   **sql.DB
 		file string
 	}{{&b.crm, "crm.db"}, {&b.warehouse, "warehouse.db"}, {&b.index, "profilegate.db"}, {&b.contacts, "baseline.db"}} {
-		dsn := defaults.OpenDSN(config.Database{Driver: "sqlite", DSN: config.SQLiteDSN(dir + "/" + db.file)})
-		if *db.to, err = sql.Open("sqlite", dsn); err != nil {
+		d := config.Database{Driver: "sqlite", DSN: config.SQLiteDSN(dir + "/" + db.file)}
+		if *db.to, err = sql.Open("sqlite", defaults.OpenDSN(d)); err != nil {
 			return nil, err
 		}
-		(*db.to).SetMaxOpenConns(defaults.Pool.MaxOpen)
-		(*db.to).SetMaxIdleConns(defaults.Pool.MaxIdle)
+		pool := defaults.DatabasePool(d)
+		(*db.to).SetMaxOpenConns(pool.MaxOpen)
+		(*db.to).SetMaxIdleConns(pool.MaxIdle)
 	}
 	_, err = b.contacts.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS unidentified_contacts (identifier_key TEXT NOT NULL,
 identifier_value TEXT NOT NULL, first_seen DATETIME NOT NULL, last_seen DATETIME NOT NULL, contact_count INTEGER NOT NULL,
@@ -231,9 +232,10 @@ func (b *Baseline) query(ctx context.Context, db *sql.DB, q string, args []any) 
 
 // indexed asks the gateway's match index for the records of source filed under ids.
 func (b *Baseline) indexed(ctx context.Context, source string, ids []profile.Identifier) ([]any, error) {
-	probes := make([]string, len(ids))
+	probes := make([]string, pow2(len(ids)))
 	var args []any
-	for i, id := range ids {
+	for i := range probes {
+		id := ids[min(i, len(ids)-1)]
 		probes[i] = "SELECT record_id FROM match_index WHERE source = ? AND key = ? AND value = ?"
 		args = append(args, source, id.Key, id.Value)
 	}
@@ -277,8 +279,9 @@ func (b *Baseline) lookupCRM(ctx context.Context, ids []profile.Identifier) ([]*
 		vals []any
 	}{{"lower(email)", emails}, {"phone", phones}, {"id", recordIDs}} {
 		if len(c.vals) > 0 {
-			conds = append(conds, c.col+" IN ("+marks(len(c.vals))+")")
-			args = append(args, c.vals...)
+			cond, a := in(c.col, c.vals)
+			conds = append(conds, cond)
+			args = append(args, a...)
 		}
 	}
 	if len(conds) == 0 {
@@ -338,13 +341,15 @@ func (b *Baseline) lookupWarehouse(ctx context.Context, ids []profile.Identifier
 	for _, key := range []string{profile.KeyAnonymousID, profile.KeyEmail, profile.KeyPhoneNumber, profile.KeyUserID} {
 		if vals := byKey[key]; len(vals) > 0 {
 			types := warehouseTypes[key]
-			conds = append(conds, "(type IN ("+marks(len(types))+") AND value IN ("+marks(len(vals))+"))")
-			args = append(append(args, types...), vals...)
+			cond, a := in("value", vals)
+			conds = append(conds, "(type IN ("+marks(len(types))+") AND "+cond+")")
+			args = append(append(args, types...), a...)
 		}
 	}
 	if len(profileIDs) > 0 {
-		conds = append(conds, "canonical_segment_id IN ("+marks(len(profileIDs))+")")
-		args = append(args, profileIDs...)
+		cond, a := in("canonical_segment_id", profileIDs)
+		conds = append(conds, cond)
+		args = append(args, a...)
 	}
 	if len(conds) == 0 {
 		return nil, nil
@@ -394,6 +399,24 @@ ORDER BY 1, 2, 3`, args)
 }
 
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// in renders `col IN (...)` for vals padded to a power of two by repeating the last, as the
+// gateway does, so both prepare the same few statement shapes.
+func in(col string, vals []any) (string, []any) {
+	padded := slices.Clone(vals)
+	for len(padded) < pow2(len(vals)) {
+		padded = append(padded, vals[len(vals)-1])
+	}
+	return col + " IN (" + marks(len(padded)) + ")", padded
+}
+
+func pow2(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
+}
 
 // person is merged records.
 type person struct {

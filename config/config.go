@@ -36,7 +36,8 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// Breaker is the circuit breaker of sources that set none.
 	Breaker Breaker `yaml:"breaker"`
-	// Pool is the connection pool of databases that set none: the store's and each source's.
+	// Pool is the connection pool of PostgreSQL databases that set none: the store's and each
+	// source's.
 	Pool Pool `yaml:"pool"`
 	// SQLite sizes what each connection to a SQLite database (the embedded store, SQLite
 	// sources) keeps in memory.
@@ -181,6 +182,10 @@ type Pool struct {
 type SQLite struct {
 	// CacheKiB is each connection's page cache (PRAGMA cache_size), unless a DSN sets its own.
 	CacheKiB int `yaml:"cache_kib"`
+	// MaxOpen is the most connections to a SQLite database that sets no pool of its own (the
+	// global pool is for PostgreSQL). SQLite runs in the gateway's process, so connections
+	// beyond the cores add memory (each its page cache and prepared statements), not speed.
+	MaxOpen int `yaml:"max_open"`
 }
 
 // MatchIndex says how a source's match index is kept: the index finds records whatever
@@ -236,7 +241,7 @@ func Default() *Config {
 		Timeout:         2 * time.Second,
 		Breaker:         Breaker{Failures: 5, OpenFor: 10 * time.Second},
 		Pool:            Pool{MaxOpen: 10, MaxIdle: 10, MaxLifetime: 30 * time.Minute},
-		SQLite:          SQLite{CacheKiB: 256},
+		SQLite:          SQLite{CacheKiB: 256, MaxOpen: 4},
 		MatchIndex:      MatchIndex{Refresh: 5 * time.Second, Reconcile: 10 * time.Minute},
 		BatchWait:       100 * time.Millisecond,
 		SettingsRefresh: 2 * time.Second,
@@ -370,10 +375,14 @@ func (c *Config) OpenDSN(d Database) string {
 	return fmt.Sprintf("%s%s_pragma=cache_size(-%d)", d.DSN, sep, c.SQLite.CacheKiB)
 }
 
-// DatabasePool returns the connection pool of a database, falling back to the global one.
+// DatabasePool returns the connection pool of a database: its own, else sqlite.max_open
+// connections for a SQLite database, else the global pool.
 func (c *Config) DatabasePool(d Database) Pool {
-	if d.Pool != nil {
+	switch {
+	case d.Pool != nil:
 		return *d.Pool
+	case d.Driver == "sqlite":
+		return Pool{MaxOpen: c.SQLite.MaxOpen, MaxIdle: c.SQLite.MaxOpen, MaxLifetime: c.Pool.MaxLifetime}
 	}
 	return c.Pool
 }

@@ -35,6 +35,9 @@ func (c *Config) Validate() error {
 	if c.SQLite.CacheKiB < 64 || c.SQLite.CacheKiB > 1<<20 {
 		add("sqlite.cache_kib: %d is outside 64..1048576", c.SQLite.CacheKiB)
 	}
+	if c.SQLite.MaxOpen < 1 || c.SQLite.MaxOpen > 1000 {
+		add("sqlite.max_open: %d is outside 1..1000", c.SQLite.MaxOpen)
+	}
 	if c.BatchWait < 0 || c.BatchWait > time.Second {
 		add("batch_wait: %s is outside 0..1s", c.BatchWait)
 	}

@@ -87,6 +87,7 @@ var CRMSchema = []string{
 			customer_since TEXT, profile_image_url TEXT, updated_at TEXT)`,
 	`CREATE INDEX contacts_email_lower ON contacts (lower(email))`,
 	`CREATE INDEX contacts_phone ON contacts (phone)`,
+	`CREATE INDEX contacts_updated_at ON contacts (updated_at)`,
 }
 
 // WarehouseSchema creates the demo warehouse's identity graph, as Segment Profiles Sync names
@@ -95,6 +96,7 @@ var WarehouseSchema = []string{
 	`CREATE TABLE user_identifiers (canonical_segment_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, timestamp TEXT)`,
 	`CREATE INDEX user_identifiers_type_value ON user_identifiers (type, value)`,
 	`CREATE INDEX user_identifiers_profile ON user_identifiers (canonical_segment_id)`,
+	`CREATE INDEX user_identifiers_timestamp ON user_identifiers (timestamp)`,
 	`CREATE TABLE user_traits (canonical_segment_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT, timestamp TEXT)`,
 	`CREATE INDEX user_traits_profile ON user_traits (canonical_segment_id)`,
 }

@@ -53,6 +53,8 @@ func TestCheck(t *testing.T) {
 				"warehouse: CREATE INDEX user_identifiers_type_value_lookup ON user_identifiers (type, value);",
 				"warehouse: CREATE INDEX user_identifiers_canonical_segment_id_lookup ON user_identifiers (canonical_segment_id);",
 				"warehouse: CREATE INDEX user_traits_canonical_segment_id_lookup ON user_traits (canonical_segment_id);",
+				"crm: CREATE INDEX contacts_updated_at_lookup ON contacts (updated_at);",                     // the match index's refresh
+				"warehouse: CREATE INDEX user_identifiers_timestamp_lookup ON user_identifiers (timestamp);", // likewise
 			} {
 				if !strings.Contains(strings.Join(fixes, "\n"), want) {
 					t.Errorf("advice lacks %q:\n%s", want, &out)

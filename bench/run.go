@@ -85,7 +85,7 @@ func Run(ctx context.Context, o RunOptions) error {
 			return fmt.Errorf("bench: %s answered %d of %d warm-up requests wrong, first: %s", s.name, r.failed, r.requests, r.firstFailure)
 		}
 	}
-	fmt.Fprintln(w, "closed loop\tround\tserver\treq/s\tfailed\tCPU/req\tp50\tp99\t")
+	fmt.Fprintln(w, "closed loop\tround\tserver\treq/s\tfailed\tCPU/req\tp50\tp99\tpeak RSS\t")
 	var tput, cpu [2][]float64
 	var failures []string
 	for round := range o.Rounds {
@@ -98,7 +98,7 @@ func Run(ctx context.Context, o RunOptions) error {
 			r := closedLoop(ctx, client, s, o, NewTraffic(o.People, uint64(round+1)), o.Duration)
 			tput[i] = append(tput[i], r.rate())
 			cpu[i] = append(cpu[i], r.cpuPerRequest().Seconds()*1000)
-			fmt.Fprintf(w, "\t%d\t%s\t%.0f\t%d\t%.3f ms\t%s\t%s\t\n", round+1, s.name, r.rate(), r.failed, r.cpuPerRequest().Seconds()*1000, ms(r.p(50)), ms(r.p(99)))
+			fmt.Fprintf(w, "\t%d\t%s\t%.0f\t%d\t%.3f ms\t%s\t%s\t%s\t\n", round+1, s.name, r.rate(), r.failed, r.cpuPerRequest().Seconds()*1000, ms(r.p(50)), ms(r.p(99)), mib(r.rssKiB))
 			if r.firstFailure != "" {
 				failures = append(failures, fmt.Sprintf("round %d, %s: %s", round+1, s.name, r.firstFailure))
 			}
@@ -111,12 +111,12 @@ func Run(ctx context.Context, o RunOptions) error {
 	fmt.Fprintf(o.Out, "ratios (median of rounds): throughput gateway/baseline %.2f; CPU per request gateway/baseline %.2f\n\n",
 		median(tput[0])/median(tput[1]), median(cpu[0])/median(cpu[1]))
 
-	fmt.Fprintln(w, "fixed rate\trate\tserver\tsent\tfailed\tp50\tp99\t")
+	fmt.Fprintln(w, "fixed rate\trate\tserver\tsent\tfailed\tp50\tp99\tpeak RSS\t")
 	failures = nil
 	for _, rate := range o.Rates {
 		for _, s := range servers {
 			r := fixedRate(ctx, client, s, o, NewTraffic(o.People, uint64(rate)), rate, o.Duration)
-			fmt.Fprintf(w, "\t%d\t%s\t%d\t%d\t%s\t%s\t\n", rate, s.name, r.requests, r.failed, ms(r.p(50)), ms(r.p(99)))
+			fmt.Fprintf(w, "\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t\n", rate, s.name, r.requests, r.failed, ms(r.p(50)), ms(r.p(99)), mib(r.rssKiB))
 			if r.firstFailure != "" {
 				failures = append(failures, fmt.Sprintf("%d/s, %s: %s", rate, s.name, r.firstFailure))
 			}
@@ -129,7 +129,7 @@ func Run(ctx context.Context, o RunOptions) error {
 	fmt.Fprintln(o.Out)
 	for _, s := range servers {
 		hwm, _ := procStatus(s.cmd.Process.Pid, "VmHWM")
-		fmt.Fprintf(o.Out, "peak RSS %s: %.1f MiB under load (sampled every 50 ms), %.1f MiB over its life (VmHWM)\n", s.name, float64(s.rss.Load())/1024, float64(hwm)/1024)
+		fmt.Fprintf(o.Out, "peak RSS %s: %s under load (sampled every 50 ms), %s over its life (VmHWM)\n", s.name, mib(s.rss.Load()), mib(hwm))
 	}
 	return aliasCheck(ctx, client, gw, o)
 }
@@ -254,6 +254,7 @@ type result struct {
 	took             time.Duration
 	cpu              time.Duration
 	latencies        []time.Duration
+	rssKiB           int64 // the server's peak resident set during the phase, sampled
 }
 
 func (r *result) rate() float64 { return float64(r.requests) / r.took.Seconds() }
@@ -293,6 +294,7 @@ func (rec *recorder) add(took time.Duration, err error) {
 // process spent meanwhile and its resident set sampled every 50 ms.
 func measure(s *server, load func(rec *recorder)) result {
 	var rec recorder
+	var peak atomic.Int64
 	cpu0 := procCPU(s.cmd.Process.Pid)
 	done := make(chan struct{})
 	go func() {
@@ -303,8 +305,8 @@ func measure(s *server, load func(rec *recorder)) result {
 			case <-done:
 				return
 			case <-t.C:
-				if kb, err := procStatus(s.cmd.Process.Pid, "VmRSS"); err == nil && kb > s.rss.Load() {
-					s.rss.Store(kb)
+				if kb, err := procStatus(s.cmd.Process.Pid, "VmRSS"); err == nil {
+					peak.Store(max(peak.Load(), kb))
 				}
 			}
 		}
@@ -314,6 +316,8 @@ func measure(s *server, load func(rec *recorder)) result {
 	rec.r.took = time.Since(start)
 	close(done)
 	rec.r.cpu = procCPU(s.cmd.Process.Pid) - cpu0
+	rec.r.rssKiB = peak.Load()
+	s.rss.Store(max(s.rss.Load(), rec.r.rssKiB))
 	return rec.r
 }
 
@@ -519,5 +523,7 @@ func median(xs []float64) float64 {
 	}
 	return s[len(s)/2]
 }
+
+func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", d.Seconds()*1000) }

@@ -55,11 +55,15 @@ func matchQuery(source string, ids []profile.Identifier) (string, []any) {
 	args := make([]any, 0, 3*n)
 	for i := range n {
 		id := ids[min(i, len(ids)-1)]
-		probes[i] = "SELECT record_id FROM match_index WHERE source = ? AND key = ? AND value = ?"
+		probes[i] = "SELECT record_id FROM match_index WHERE source = (" + entriesKey + ") AND key = ? AND value = ?"
 		args = append(args, source, id.Key, id.Value)
 	}
 	return strings.Join(probes, "\nUNION\n") + "\nLIMIT " + fmt.Sprint(profile.MaxRecords), args
 }
+
+// entriesKey is the key a source's current entries are stored under, for the source given as
+// its one parameter: the source's name until a rebuild has switched the index to its own.
+const entriesKey = `SELECT COALESCE(NULLIF(entries, ''), source) FROM match_index_state WHERE source = ?`
 
 type stateRow struct {
 	Shape        string    `db:"shape"`
@@ -114,10 +118,14 @@ func acquireLease(ctx context.Context, q sqlx.QueryerContext, source, owner stri
 // entries (none: the records are gone), and saves st, in one transaction.
 func (s *Store) ReplaceMatchRecords(ctx context.Context, source string, recordIDs []string, entries []matchindex.Entry, st matchindex.State) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var key string
+		if err := tx.GetContext(ctx, &key, tx.Rebind(entriesKey), source); err != nil {
+			return fmt.Errorf("store: match index: %w", err)
+		}
 		var delta int64
 		for start := 0; start < len(recordIDs); start += insertBatch {
 			ids := recordIDs[start:min(start+insertBatch, len(recordIDs))]
-			q, args, err := sqlx.In(`DELETE FROM match_index WHERE source = ? AND record_id IN (?)`, source, ids)
+			q, args, err := sqlx.In(`DELETE FROM match_index WHERE source = ? AND record_id IN (?)`, key, ids)
 			if err != nil {
 				return err
 			}
@@ -128,7 +136,7 @@ func (s *Store) ReplaceMatchRecords(ctx context.Context, source string, recordID
 			n, _ := res.RowsAffected()
 			delta -= n
 		}
-		n, err := insertEntries(ctx, tx, source, entries)
+		n, err := insertEntries(ctx, tx, key, entries)
 		if err != nil {
 			return err
 		}
@@ -141,67 +149,118 @@ func (s *Store) ReplaceMatchRecords(ctx context.Context, source string, recordID
 	})
 }
 
-// Rebuild is a full rebuild of one source's index under way: the old entries stay visible to
-// lookups until Commit replaces them all at once.
+// Rebuild is a full rebuild of one source's index under way. Its entries are written under a
+// key of their own in short transactions, and Commit switches lookups to them in one small
+// one: a rebuild in a single transaction held SQLite's write lock for its whole length (a
+// minute at 1M contacts), and every other writer (a new contact, a settings change, the
+// gateway starting) failed after the busy timeout meanwhile.
 type Rebuild struct {
-	tx      *sqlx.Tx
-	source  string
-	pending []matchindex.Entry
+	s        *Store
+	source   string
+	key      string // the key the new entries are written under
+	pending  []matchindex.Entry
+	rows     int64
+	finished bool
 }
 
-// BeginMatchRebuild starts replacing every entry of the source's index.
+// rebuildChunk is how many entries one of a rebuild's transactions writes.
+const rebuildChunk = 20 * insertBatch
+
+// BeginMatchRebuild starts a full rebuild of source, first dropping what an abandoned one left.
 func (s *Store) BeginMatchRebuild(ctx context.Context, source string) (matchindex.Rebuild, error) {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
+	var leftover string
+	err := s.db.GetContext(ctx, &leftover, s.db.Rebind(`SELECT building FROM match_index_state WHERE source = ?`), source)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: match index rebuild: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM match_index WHERE source = ?`), source); err != nil {
-		tx.Rollback()
+	if leftover != "" {
+		if err := s.dropEntries(ctx, leftover); err != nil {
+			return nil, err
+		}
+	}
+	key := fmt.Sprintf("%s@%d", source, time.Now().UnixNano())
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE match_index_state SET building = ? WHERE source = ?`), key, source); err != nil {
 		return nil, fmt.Errorf("store: match index rebuild: %w", err)
 	}
-	return &Rebuild{tx: tx, source: source}, nil
+	return &Rebuild{s: s, source: source, key: key}, nil
 }
 
-// Add adds entries, writing them in batches.
+// Add adds entries, writing them in chunks of their own transactions.
 func (r *Rebuild) Add(ctx context.Context, entries ...matchindex.Entry) error {
 	r.pending = append(r.pending, entries...)
-	if len(r.pending) < insertBatch {
+	if len(r.pending) < rebuildChunk {
 		return nil
 	}
-	_, err := insertEntries(ctx, r.tx, r.source, r.pending)
+	return r.flush(ctx)
+}
+
+func (r *Rebuild) flush(ctx context.Context) error {
+	err := r.s.inTx(ctx, func(tx *sqlx.Tx) error {
+		n, err := insertEntries(ctx, tx, r.key, r.pending)
+		r.rows += n
+		return err
+	})
 	r.pending = r.pending[:0]
 	return err
 }
 
-// Renew extends owner's lease from within the rebuild, whose transaction holds the store's
-// write lock on SQLite.
+// Renew extends owner's lease while the rebuild runs.
 func (r *Rebuild) Renew(ctx context.Context, owner string, now, until time.Time) (bool, error) {
-	return acquireLease(ctx, r.tx, r.source, owner, now, until)
+	return acquireLease(ctx, r.s.db, r.source, owner, now, until)
 }
 
-// Commit writes what is pending and st, and makes the new entries the index.
+// Commit writes what is pending, switches lookups to the new entries with st, and drops the
+// old ones.
 func (r *Rebuild) Commit(ctx context.Context, st matchindex.State) error {
-	if _, err := insertEntries(ctx, r.tx, r.source, r.pending); err != nil {
-		r.tx.Rollback()
+	if err := r.flush(ctx); err != nil {
+		r.Rollback()
 		return err
 	}
-	var rows int64
-	if err := r.tx.GetContext(ctx, &rows, r.tx.Rebind(`SELECT COUNT(*) FROM match_index WHERE source = ?`), r.source); err != nil {
-		r.tx.Rollback()
-		return fmt.Errorf("store: match index: %w", err)
-	}
-	_, err := r.tx.ExecContext(ctx, r.tx.Rebind(`UPDATE match_index_state
-SET shape = ?, built = ?, watermark = ?, rows = ?, refreshed_at = ?, reconciled_at = ? WHERE source = ?`),
-		st.Shape, true, st.Watermark, rows, st.RefreshedAt.UTC(), st.ReconciledAt.UTC(), r.source)
+	var old string
+	err := r.s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &old, tx.Rebind(entriesKey), r.source); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE match_index_state
+SET shape = ?, built = ?, watermark = ?, rows = ?, refreshed_at = ?, reconciled_at = ?, entries = ?, building = '' WHERE source = ?`),
+			st.Shape, true, st.Watermark, r.rows, st.RefreshedAt.UTC(), st.ReconciledAt.UTC(), r.key, r.source)
+		return err
+	})
 	if err != nil {
-		r.tx.Rollback()
+		r.Rollback()
 		return fmt.Errorf("store: match index state: %w", err)
 	}
-	return r.tx.Commit()
+	r.finished = true
+	return r.s.dropEntries(ctx, old)
 }
 
-// Rollback abandons the rebuild; the old entries stay.
-func (r *Rebuild) Rollback() error { return r.tx.Rollback() }
+// Rollback abandons the rebuild and drops what it wrote; the old entries stay.
+func (r *Rebuild) Rollback() error {
+	if r.finished {
+		return nil
+	}
+	r.finished = true
+	ctx := context.Background() // the rebuild's context may be what ended it
+	if err := r.s.dropEntries(ctx, r.key); err != nil {
+		return err
+	}
+	_, err := r.s.db.ExecContext(ctx, r.s.db.Rebind(`UPDATE match_index_state SET building = '' WHERE source = ? AND building = ?`), r.source, r.key)
+	return err
+}
+
+// dropEntries deletes the entries under key a chunk per transaction, so no writer waits long.
+func (s *Store) dropEntries(ctx context.Context, key string) error {
+	for {
+		res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM match_index WHERE (source, key, value, record_id) IN
+(SELECT source, key, value, record_id FROM match_index WHERE source = ? LIMIT `+fmt.Sprint(rebuildChunk)+`)`), key)
+		if err != nil {
+			return fmt.Errorf("store: match index: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+	}
+}
 
 // insertBatch is how many entries one INSERT writes (4 parameters each, well under SQLite's and
 // PostgreSQL's limits).

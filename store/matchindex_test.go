@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -66,5 +67,55 @@ func TestMatchRecords(t *testing.T) {
 				t.Fatalf("the lookup does not probe the primary key:\n%s", joined)
 			}
 		})
+	}
+}
+
+// TestRebuildLetsOthersWrite: a full rebuild keeps no transaction open between its chunks, so
+// on SQLite (one writer at a time) a new contact is recorded while a rebuild is under way, even
+// with no busy timeout to wait in; lookups see the old entries until the rebuild commits, then
+// only the new ones.
+func TestRebuildLetsOthersWrite(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t, "sqlite", "file:"+filepath.Join(t.TempDir(), "gw.db")+"?_pragma=busy_timeout(0)&_pragma=journal_mode(WAL)")
+	now := time.Now()
+	if ok, err := s.AcquireMatchLease(ctx, "crm", "me", now, now.Add(time.Minute)); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	old := []matchindex.Entry{{Key: "email", Value: "old@example.com", RecordID: "c-old"}}
+	if err := s.ReplaceMatchRecords(ctx, "crm", nil, old, matchindex.State{RefreshedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := s.BeginMatchRebuild(ctx, "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []matchindex.Entry
+	for i := range 3 * 5000 {
+		entries = append(entries, matchindex.Entry{Key: "email", Value: fmt.Sprintf("p%d@example.com", i), RecordID: fmt.Sprintf("c-%d", i)})
+	}
+	if err := rb.Add(ctx, entries...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordContact(ctx, profile.Identifier{Key: "email", Value: "new@example.com"}, now); err != nil {
+		t.Fatalf("a new contact during a rebuild: %v", err)
+	}
+	find := func(value string) []string {
+		got, err := s.MatchRecords(ctx, "crm", []profile.Identifier{{Key: "email", Value: value}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := find("old@example.com"); len(got) != 1 || len(find("p7@example.com")) != 0 {
+		t.Fatalf("during the rebuild: old entry %v, new entry %v; want the old index only", got, find("p7@example.com"))
+	}
+	if err := rb.Commit(ctx, matchindex.State{Shape: "s", RefreshedAt: now, ReconciledAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if len(find("old@example.com")) != 0 || !slices.Equal(find("p7@example.com"), []string{"c-7"}) {
+		t.Fatalf("after the rebuild: old %v, new %v", find("old@example.com"), find("p7@example.com"))
+	}
+	if st, err := s.MatchState(ctx, "crm"); err != nil || !st.Built || st.Rows != int64(len(entries)) {
+		t.Fatalf("state %+v %v", st, err)
 	}
 }

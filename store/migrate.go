@@ -108,6 +108,15 @@ CREATE TABLE match_index_state (
 		sqlite:   `CREATE INDEX unidentified_contacts_last_seen ON unidentified_contacts (last_seen)`,
 		postgres: `CREATE INDEX unidentified_contacts_last_seen ON unidentified_contacts (last_seen)`,
 	},
+	{
+		// A full rebuild writes its entries under a key of its own, in short transactions, and
+		// then switches the index to them: entries is the key lookups read ('' is the source's
+		// name), building the key of a rebuild under way, whose leftovers the next one drops.
+		sqlite: `ALTER TABLE match_index_state ADD COLUMN entries TEXT NOT NULL DEFAULT '';
+ALTER TABLE match_index_state ADD COLUMN building TEXT NOT NULL DEFAULT ''`,
+		postgres: `ALTER TABLE match_index_state ADD COLUMN entries TEXT NOT NULL DEFAULT '';
+ALTER TABLE match_index_state ADD COLUMN building TEXT NOT NULL DEFAULT ''`,
+	},
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes replicas migrating at once.

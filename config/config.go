@@ -327,11 +327,12 @@ func (c *Config) StoreDatabase() Database {
 }
 
 // SQLiteDSN is the DSN profilegate opens its own SQLite files with: WAL, so lookups never
-// wait on a writer; a busy timeout, so concurrent writers queue instead of failing; and
+// wait on a writer; a busy timeout, so concurrent writers queue instead of failing;
 // synchronous=NORMAL, which in WAL mode keeps the file consistent and spares an fsync per
-// recorded contact.
+// recorded contact; and a journal size limit, so a WAL grown by a large write (a match index
+// build) is cut back to 64 MiB when it restarts instead of keeping its size on disk.
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=journal_size_limit(67108864)"
 }
 
 // Loopback reports whether addr listens only on the loopback interface.

@@ -195,6 +195,8 @@ func (r *Rebuild) Add(ctx context.Context, entries ...matchindex.Entry) error {
 }
 
 func (r *Rebuild) flush(ctx context.Context) error {
+	r.s.chunks.Lock()
+	defer r.s.chunks.Unlock()
 	err := r.s.inTx(ctx, func(tx *sqlx.Tx) error {
 		n, err := insertEntries(ctx, tx, r.key, r.pending)
 		r.rows += n
@@ -251,8 +253,10 @@ func (r *Rebuild) Rollback() error {
 // dropEntries deletes the entries under key a chunk per transaction, so no writer waits long.
 func (s *Store) dropEntries(ctx context.Context, key string) error {
 	for {
+		s.chunks.Lock()
 		res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM match_index WHERE (source, key, value, record_id) IN
 (SELECT source, key, value, record_id FROM match_index WHERE source = ? LIMIT `+fmt.Sprint(rebuildChunk)+`)`), key)
+		s.chunks.Unlock()
 		if err != nil {
 			return fmt.Errorf("store: match index: %w", err)
 		}

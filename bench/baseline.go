@@ -236,7 +236,7 @@ func (b *Baseline) indexed(ctx context.Context, source string, ids []profile.Ide
 	var args []any
 	for i := range probes {
 		id := ids[min(i, len(ids)-1)]
-		probes[i] = "SELECT record_id FROM match_index WHERE source = ? AND key = ? AND value = ?"
+		probes[i] = "SELECT record_id FROM match_index WHERE source = (SELECT COALESCE(NULLIF(entries, ''), source) FROM match_index_state WHERE source = ?) AND key = ? AND value = ?"
 		args = append(args, source, id.Key, id.Value)
 	}
 	rows, err := b.query(ctx, b.index, strings.Join(probes, "\nUNION\n")+"\nLIMIT 200", args)

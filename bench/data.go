@@ -112,25 +112,23 @@ func Generate(ctx context.Context, dir string, n int, progress func(string)) err
 		}
 	}
 	start := time.Now()
-	if err := load(ctx, filepath.Join(dir, "crm.db"), demo.CRMSchema, []table{{"contacts", 8, 1, crmRows}}, n); err != nil {
+	if err := load(ctx, filepath.Join(dir, "crm.db"), demo.CRMSchema, []table{{"contacts", 8, crmRows}}, n); err != nil {
 		return err
 	}
 	progress(fmt.Sprintf("crm: %d contacts in %s", n, time.Since(start).Round(time.Second)))
 	start = time.Now()
 	if err := load(ctx, filepath.Join(dir, "warehouse.db"), demo.WarehouseSchema,
-		[]table{{"user_identifiers", 4, 4, identifierRows}, {"user_traits", 4, 2, traitRows}}, n); err != nil {
+		[]table{{"user_identifiers", 4, identifierRows}, {"user_traits", 4, traitRows}}, n); err != nil {
 		return err
 	}
 	progress(fmt.Sprintf("warehouse: %d profiles in %s", n*4/5, time.Since(start).Round(time.Second)))
 	return nil
 }
 
-// table is one table to fill: its name, columns, the most rows one person gives, and the
-// person's rows.
+// table is one table to fill: its name, columns, and the rows of one person.
 type table struct {
 	name    string
 	columns int
-	perItem int
 	rows    func(p Person, add func(...any))
 }
 

@@ -45,7 +45,7 @@ type State struct {
 // Rebuild replaces a source's whole index; lookups see the old entries until Commit.
 type Rebuild interface {
 	Add(ctx context.Context, entries ...Entry) error
-	// Renew extends owner's lease, from within the rebuild.
+	// Renew extends owner's lease while the rebuild runs.
 	Renew(ctx context.Context, owner string, now, until time.Time) (bool, error)
 	Commit(ctx context.Context, st State) error
 	Rollback() error

@@ -155,12 +155,11 @@ func (s *Store) ReplaceMatchRecords(ctx context.Context, source string, recordID
 // minute at 1M contacts), and every other writer (a new contact, a settings change, the
 // gateway starting) failed after the busy timeout meanwhile.
 type Rebuild struct {
-	s        *Store
-	source   string
-	key      string // the key the new entries are written under
-	pending  []matchindex.Entry
-	rows     int64
-	finished bool
+	s       *Store
+	source  string
+	key     string // the key the new entries are written under
+	pending []matchindex.Entry
+	rows    int64
 }
 
 // rebuildChunk is how many entries one of a rebuild's transactions writes.
@@ -212,10 +211,10 @@ func (r *Rebuild) Renew(ctx context.Context, owner string, now, until time.Time)
 }
 
 // Commit writes what is pending, switches lookups to the new entries with st, and drops the
-// old ones.
+// old ones. The old key is kept in building until they are gone, so entries a drop cut short
+// (the gateway stopping) are dropped by the next rebuild.
 func (r *Rebuild) Commit(ctx context.Context, st matchindex.State) error {
 	if err := r.flush(ctx); err != nil {
-		r.Rollback()
 		return err
 	}
 	var old string
@@ -224,31 +223,24 @@ func (r *Rebuild) Commit(ctx context.Context, st matchindex.State) error {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE match_index_state
-SET shape = ?, built = ?, watermark = ?, rows = ?, refreshed_at = ?, reconciled_at = ?, entries = ?, building = '' WHERE source = ?`),
-			st.Shape, true, st.Watermark, r.rows, st.RefreshedAt.UTC(), st.ReconciledAt.UTC(), r.key, r.source)
+SET shape = ?, built = ?, watermark = ?, rows = ?, refreshed_at = ?, reconciled_at = ?, entries = ?, building = ? WHERE source = ?`),
+			st.Shape, true, st.Watermark, r.rows, st.RefreshedAt.UTC(), st.ReconciledAt.UTC(), r.key, old, r.source)
 		return err
 	})
 	if err != nil {
-		r.Rollback()
 		return fmt.Errorf("store: match index state: %w", err)
 	}
-	r.finished = true
-	return r.s.dropEntries(ctx, old)
-}
-
-// Rollback abandons the rebuild and drops what it wrote; the old entries stay.
-func (r *Rebuild) Rollback() error {
-	if r.finished {
-		return nil
-	}
-	r.finished = true
-	ctx := context.Background() // the rebuild's context may be what ended it
-	if err := r.s.dropEntries(ctx, r.key); err != nil {
+	if err := r.s.dropEntries(ctx, old); err != nil {
 		return err
 	}
-	_, err := r.s.db.ExecContext(ctx, r.s.db.Rebind(`UPDATE match_index_state SET building = '' WHERE source = ? AND building = ?`), r.source, r.key)
+	_, err = r.s.db.ExecContext(ctx, r.s.db.Rebind(`UPDATE match_index_state SET building = '' WHERE source = ? AND building = ?`), r.source, old)
 	return err
 }
+
+// Rollback abandons the rebuild; the old entries stay. What it wrote stays under its key in
+// building until the next rebuild drops it: dropping millions of entries now would hold up
+// the shutdown that is often what ended the rebuild.
+func (r *Rebuild) Rollback() error { return nil }
 
 // dropEntries deletes the entries under key a chunk per transaction, so no writer waits long.
 func (s *Store) dropEntries(ctx context.Context, key string) error {

@@ -76,7 +76,7 @@ func TestMatchRecords(t *testing.T) {
 // only the new ones.
 func TestRebuildLetsOthersWrite(t *testing.T) {
 	ctx := context.Background()
-	s, _ := open(t, "sqlite", "file:"+filepath.Join(t.TempDir(), "gw.db")+"?_pragma=busy_timeout(0)&_pragma=journal_mode(WAL)")
+	s, db := open(t, "sqlite", "file:"+filepath.Join(t.TempDir(), "gw.db")+"?_pragma=busy_timeout(0)&_pragma=journal_mode(WAL)")
 	now := time.Now()
 	if ok, err := s.AcquireMatchLease(ctx, "crm", "me", now, now.Add(time.Minute)); err != nil || !ok {
 		t.Fatal(ok, err)
@@ -117,5 +117,21 @@ func TestRebuildLetsOthersWrite(t *testing.T) {
 	}
 	if st, err := s.MatchState(ctx, "crm"); err != nil || !st.Built || st.Rows != int64(len(entries)) {
 		t.Fatalf("state %+v %v", st, err)
+	}
+
+	// An abandoned rebuild leaves its entries for the next one to drop; none is ever read.
+	rb, err = s.BeginMatchRebuild(ctx, "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rb.Add(ctx, entries[:6000]...); err != nil || rb.Rollback() != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BeginMatchRebuild(ctx, "crm"); err != nil {
+		t.Fatal(err)
+	}
+	var stored int
+	if err := db.Get(&stored, `SELECT COUNT(*) FROM match_index`); err != nil || stored != len(entries) {
+		t.Fatalf("%d entries stored after an abandoned rebuild and a new one began, want the %d of the index (%v)", stored, len(entries), err)
 	}
 }

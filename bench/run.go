@@ -425,6 +425,8 @@ func startGateway(ctx context.Context, o RunOptions) (*server, error) {
 	c.MatchIndex.Reconcile = 24 * time.Hour
 	c.Log = config.Default().Log
 	c.Limits.MaxRootFields = max(c.Limits.MaxRootFields, o.Aliases) // the default, 20, is below the alias check's 30
+	c.Limits.MaxAliases = max(c.Limits.MaxAliases, o.Aliases)
+	c.Limits.MaxComplexity = max(c.Limits.MaxComplexity, 100*o.Aliases)
 	// One caller sends everything here, unknown numbers at 100 a second: the new-contact budget
 	// would refuse most, and the baseline has none.
 	c.Limits.PerCaller.NewContactsPerMinute = 0

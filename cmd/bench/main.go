@@ -61,8 +61,8 @@ func generate(ctx context.Context, args []string) error {
 	people := fs.Int("people", 10_000, "people in the CRM and the warehouse (10000, 1000000, 10000000)")
 	dir := fs.String("dir", "", "directory for the databases (required, new)")
 	fs.Parse(args)
-	if *dir == "" {
-		return errors.New("generate: -dir is required")
+	if *dir == "" || *people < 1 {
+		return errors.New("generate: -dir and a positive -people are required")
 	}
 	if err := bench.Generate(ctx, *dir, *people, func(s string) { log.Print(s) }); err != nil {
 		return err
@@ -86,8 +86,11 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("run: %w (generate the data first)", err)
 	}
 	var m meta
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
+	if err := json.Unmarshal(b, &m); err != nil || m.People < 1 {
+		return fmt.Errorf("run: %s does not say how many people were generated (%v)", filepath.Join(*dir, "bench.json"), err)
+	}
+	if *rounds < 1 || *duration <= 0 || *concurrency < 1 || *aliases < 1 || *aliases > 100 {
+		return errors.New("run: -rounds, -duration and -concurrency must be positive, -aliases 1..100")
 	}
 	if *gateway == "" {
 		*gateway = filepath.Join(*dir, "profilegate")

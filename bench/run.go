@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -188,13 +189,7 @@ func aliasCheck(ctx context.Context, client *http.Client, gw *server, o RunOptio
 		fmt.Fprintf(o.Out, " (first: %s)", f)
 	}
 	fmt.Fprintln(o.Out, "; statements per request:")
-	for _, src := range slices.Sorted(func(yield func(string) bool) {
-		for k := range after {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, src := range slices.Sorted(maps.Keys(after)) {
 		fmt.Fprintf(o.Out, "  %-10s %.2f (at most 3: one per stitching round)\n", src, float64(after[src]-before[src])/float64(n))
 	}
 	return nil

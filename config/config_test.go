@@ -99,3 +99,30 @@ sources:
 		}
 	}
 }
+
+// TestSQLiteSizing: a SQLite database with no pool of its own gets sqlite.max_open connections
+// and the store twice as many (it answers every source's match index); its DSN gets the page
+// cache unless it sets cache_size itself; PostgreSQL keeps the global pool and its DSN.
+func TestSQLiteSizing(t *testing.T) {
+	c := config.Default()
+	c.SQLite = config.SQLite{CacheKiB: 512, MaxOpen: 3}
+	source := config.Database{Driver: "sqlite", DSN: "file:crm.db?_pragma=busy_timeout(5000)"}
+	if p := c.DatabasePool(source); p.MaxOpen != 3 || p.MaxIdle != 3 {
+		t.Errorf("SQLite source pool %+v, want 3 connections", p)
+	}
+	if p := c.DatabasePool(c.StoreDatabase()); p.MaxOpen != 6 {
+		t.Errorf("SQLite store pool %+v, want 6 connections", p)
+	}
+	if p := c.DatabasePool(config.Database{Driver: "postgres", DSN: "postgres://x"}); p != c.Pool {
+		t.Errorf("PostgreSQL pool %+v, want the global %+v", p, c.Pool)
+	}
+	if got := c.OpenDSN(source); got != source.DSN+"&_pragma=cache_size(-512)" {
+		t.Errorf("SQLite DSN %q", got)
+	}
+	if own := (config.Database{Driver: "sqlite", DSN: "crm.db?_pragma=cache_size(-64)"}); c.OpenDSN(own) != own.DSN {
+		t.Errorf("a DSN's own cache_size was overridden: %q", c.OpenDSN(own))
+	}
+	if pg := (config.Database{Driver: "postgres", DSN: "postgres://x"}); c.OpenDSN(pg) != pg.DSN {
+		t.Errorf("a PostgreSQL DSN was changed: %q", c.OpenDSN(pg))
+	}
+}

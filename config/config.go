@@ -226,6 +226,9 @@ type SourceConfig struct {
 	SystemOfRecord bool                     `yaml:"system_of_record"`
 	Records        *sqlsource.RecordTable   `yaml:"records"`
 	IdentityGraph  *sqlsource.IdentityGraph `yaml:"identity_graph"`
+	// History, when set, is where the source keeps its people's history: activities for a
+	// record table, events for an identity graph.
+	History *sqlsource.History `yaml:"history"`
 }
 
 // Drivers maps the configured driver names to database/sql driver names.

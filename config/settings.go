@@ -9,7 +9,7 @@ import (
 
 // InitialSettings returns the settings a deployment starts with, before admins change them:
 // the configured ones with identifiers in id_priority order (every declared key, searchable
-// unless said otherwise), the traits the header names added to the configured ones, and
+// unless said otherwise), the traits the header and the details' groups name added to the configured ones, and
 // search open to every searchable identifier when the file lists none.
 func (c *Config) InitialSettings(norm *profile.Normalizer) *settings.Settings {
 	s := c.Settings.Clone()
@@ -23,7 +23,13 @@ func (c *Config) InitialSettings(norm *profile.Normalizer) *settings.Settings {
 		s.Identifiers = append(s.Identifiers, id)
 	}
 	h := c.Header
-	for _, key := range slices.Concat(h.NameTraits, []string{h.SecondaryTrait, h.AvatarTrait}) {
+	named := slices.Concat(h.NameTraits, []string{h.SecondaryTrait, h.AvatarTrait})
+	for _, g := range c.Details.Groups {
+		for _, t := range g.Traits {
+			named = append(named, t.Key)
+		}
+	}
+	for _, key := range named {
 		if key != "" && !slices.ContainsFunc(s.Traits, func(t settings.TraitSetting) bool { return t.Key == key }) {
 			s.Traits = append(s.Traits, settings.TraitSetting{Key: key})
 		}

@@ -197,14 +197,30 @@ func (c *Config) validateSources(norm *profile.Normalizer) []error {
 		if (s.Records == nil) == (s.IdentityGraph == nil) {
 			add("%s: set exactly one of records and identity_graph", at)
 		}
+		var src *sqlsource.Source
+		var err error
 		if s.Records != nil {
-			if _, err := sqlsource.NewRecordTable(s.Name, nil, norm, *s.Records); err != nil {
+			src, err = sqlsource.NewRecordTable(s.Name, nil, norm, *s.Records)
+			if err != nil {
 				errs = append(errs, each(at, err)...)
 			}
 		}
 		if s.IdentityGraph != nil {
-			if _, err := sqlsource.NewIdentityGraph(s.Name, nil, norm, *s.IdentityGraph); err != nil {
+			src, err = sqlsource.NewIdentityGraph(s.Name, nil, norm, *s.IdentityGraph)
+			if err != nil {
 				errs = append(errs, each(at, err)...)
+			}
+		}
+		if h := s.History; h != nil {
+			switch {
+			case h.Activities != nil && s.Records == nil:
+				add("%s: history.activities belong to a records source (a CRM); an identity graph's history is events", at)
+			case h.Events != nil && s.IdentityGraph == nil:
+				add("%s: history.events belong to an identity_graph source (a warehouse); a CRM's history is activities", at)
+			case src != nil:
+				if _, err := src.History(*h); err != nil {
+					errs = append(errs, each(at, err)...)
+				}
 			}
 		}
 	}

@@ -68,6 +68,8 @@ var WarehouseIdentifiers = []GraphRow{
 	{"seg-linus", "email", "linus@example.com", "2026-07-01T12:00:00Z"},
 	{"seg-visitor", "anonymous_id", "anon-77", "2026-11-28T08:00:00Z"},
 	{"seg-visitor", "email", "visitor@example.com", "2026-11-28T08:00:00Z"},
+	{"seg-grace", "email", "grace.hopper@example.com", "2026-08-01T09:00:00Z"},
+	{"seg-alan", "email", "alan.turing@example.com", "2026-08-01T09:00:00Z"},
 }
 
 // WarehouseTraits are the demo warehouse's trait rows.

@@ -32,6 +32,8 @@ type Config struct {
 	Store profile.UnidentifiedStore
 	// Now is the clock of recorded contacts and of rendered headers ("7 years").
 	Now func() time.Time
+	// History are the history sources, in priority order.
+	History []HistorySource
 }
 
 // Service answers the agent desktop's questions.

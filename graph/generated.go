@@ -14,8 +14,11 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/profilegate/profilegate/desk"
+	"github.com/profilegate/profilegate/details"
 	"github.com/profilegate/profilegate/graph/model"
 	"github.com/profilegate/profilegate/header"
+	"github.com/profilegate/profilegate/history"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/settings"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -43,10 +46,45 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Activity struct {
+		Channel         func(childComplexity int) int
+		Direction       func(childComplexity int) int
+		DurationSeconds func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Label           func(childComplexity int) int
+		Name            func(childComplexity int) int
+		OccurredAt      func(childComplexity int) int
+		Properties      func(childComplexity int) int
+		Source          func(childComplexity int) int
+	}
+
+	ActivityConnection struct {
+		Coverage func(childComplexity int) int
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ActivityEdge struct {
+		Activity func(childComplexity int) int
+		Cursor   func(childComplexity int) int
+	}
+
+	ActivityProperty struct {
+		Key   func(childComplexity int) int
+		Label func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	Components struct {
 		CustomerDetails         func(childComplexity int) int
 		CustomerHeaderAndSearch func(childComplexity int) int
 		CustomerHistory         func(childComplexity int) int
+	}
+
+	CustomerDetails struct {
+		Groups  func(childComplexity int) int
+		Profile func(childComplexity int) int
 	}
 
 	CustomerHeader struct {
@@ -65,12 +103,50 @@ type ComplexityRoot struct {
 		SecondaryTrait func(childComplexity int) int
 	}
 
+	DetailTrait struct {
+		Formatted func(childComplexity int) int
+		Key       func(childComplexity int) int
+		Label     func(childComplexity int) int
+		Source    func(childComplexity int) int
+		Type      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		Value     func(childComplexity int) int
+	}
+
+	DetailTraitSetting struct {
+		Currency func(childComplexity int) int
+		Key      func(childComplexity int) int
+		Label    func(childComplexity int) int
+		Type     func(childComplexity int) int
+	}
+
+	DetailsSettings struct {
+		Groups    func(childComplexity int) int
+		HideOther func(childComplexity int) int
+	}
+
 	HeaderTrait struct {
 		Formatted func(childComplexity int) int
 		Key       func(childComplexity int) int
 		Label     func(childComplexity int) int
 		TimeSince func(childComplexity int) int
 		Value     func(childComplexity int) int
+	}
+
+	HistoryEventSetting struct {
+		Label      func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Properties func(childComplexity int) int
+	}
+
+	HistoryPropertySetting struct {
+		Key   func(childComplexity int) int
+		Label func(childComplexity int) int
+	}
+
+	HistorySettings struct {
+		Events   func(childComplexity int) int
+		PageSize func(childComplexity int) int
 	}
 
 	Identifier struct {
@@ -124,7 +200,9 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		CustomerDetails func(childComplexity int, profileID string) int
 		CustomerHeader  func(childComplexity int, identifier model.IdentifierInput) int
+		CustomerHistory func(childComplexity int, profileID string, first *int, after *string, filter *history.Filter) int
 		Profile         func(childComplexity int, id string) int
 		SearchProfiles  func(childComplexity int, identifier model.IdentifierInput, first *int, after *string) int
 		Settings        func(childComplexity int) int
@@ -133,8 +211,10 @@ type ComplexityRoot struct {
 
 	Settings struct {
 		Components              func(childComplexity int) int
+		Details                 func(childComplexity int) int
 		Header                  func(childComplexity int) int
 		HeaderAndSearchEditable func(childComplexity int) int
+		History                 func(childComplexity int) int
 		Identifiers             func(childComplexity int) int
 		Search                  func(childComplexity int) int
 		Traits                  func(childComplexity int) int
@@ -160,18 +240,36 @@ type ComplexityRoot struct {
 
 	SettingsValues struct {
 		Components   func(childComplexity int) int
+		Details      func(childComplexity int) int
 		Header       func(childComplexity int) int
+		History      func(childComplexity int) int
 		Identifiers  func(childComplexity int) int
 		Search       func(childComplexity int) int
 		Traits       func(childComplexity int) int
 		Unidentified func(childComplexity int) int
 	}
 
-	Trait struct {
-		Key    func(childComplexity int) int
-		Label  func(childComplexity int) int
+	SourceCoverage struct {
+		From   func(childComplexity int) int
 		Source func(childComplexity int) int
-		Value  func(childComplexity int) int
+	}
+
+	Trait struct {
+		Key       func(childComplexity int) int
+		Label     func(childComplexity int) int
+		Source    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		Value     func(childComplexity int) int
+	}
+
+	TraitGroup struct {
+		Name   func(childComplexity int) int
+		Traits func(childComplexity int) int
+	}
+
+	TraitGroupSetting struct {
+		Name   func(childComplexity int) int
+		Traits func(childComplexity int) int
 	}
 
 	TraitSetting struct {
@@ -205,6 +303,8 @@ type QueryResolver interface {
 	CustomerHeader(ctx context.Context, identifier model.IdentifierInput) (*header.CustomerHeader, error)
 	SearchProfiles(ctx context.Context, identifier model.IdentifierInput, first *int, after *string) (*model.ProfileConnection, error)
 	Profile(ctx context.Context, id string) (*profile.Profile, error)
+	CustomerDetails(ctx context.Context, profileID string) (*details.CustomerDetails, error)
+	CustomerHistory(ctx context.Context, profileID string, first *int, after *string, filter *history.Filter) (*model.ActivityConnection, error)
 	Settings(ctx context.Context) (*settings.Versioned, error)
 	SettingsHistory(ctx context.Context, first *int, beforeVersion *int) ([]*settings.Change, error)
 }
@@ -230,6 +330,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Activity.channel":
+		if e.ComplexityRoot.Activity.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Channel(childComplexity), true
+	case "Activity.direction":
+		if e.ComplexityRoot.Activity.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Direction(childComplexity), true
+	case "Activity.durationSeconds":
+		if e.ComplexityRoot.Activity.DurationSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.DurationSeconds(childComplexity), true
+	case "Activity.id":
+		if e.ComplexityRoot.Activity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.ID(childComplexity), true
+	case "Activity.kind":
+		if e.ComplexityRoot.Activity.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Kind(childComplexity), true
+	case "Activity.label":
+		if e.ComplexityRoot.Activity.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Label(childComplexity), true
+	case "Activity.name":
+		if e.ComplexityRoot.Activity.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Name(childComplexity), true
+	case "Activity.occurredAt":
+		if e.ComplexityRoot.Activity.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.OccurredAt(childComplexity), true
+	case "Activity.properties":
+		if e.ComplexityRoot.Activity.Properties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Properties(childComplexity), true
+	case "Activity.source":
+		if e.ComplexityRoot.Activity.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Source(childComplexity), true
+
+	case "ActivityConnection.coverage":
+		if e.ComplexityRoot.ActivityConnection.Coverage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityConnection.Coverage(childComplexity), true
+	case "ActivityConnection.edges":
+		if e.ComplexityRoot.ActivityConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityConnection.Edges(childComplexity), true
+	case "ActivityConnection.pageInfo":
+		if e.ComplexityRoot.ActivityConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityConnection.PageInfo(childComplexity), true
+
+	case "ActivityEdge.node":
+		if e.ComplexityRoot.ActivityEdge.Activity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityEdge.Activity(childComplexity), true
+	case "ActivityEdge.cursor":
+		if e.ComplexityRoot.ActivityEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityEdge.Cursor(childComplexity), true
+
+	case "ActivityProperty.key":
+		if e.ComplexityRoot.ActivityProperty.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityProperty.Key(childComplexity), true
+	case "ActivityProperty.label":
+		if e.ComplexityRoot.ActivityProperty.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityProperty.Label(childComplexity), true
+	case "ActivityProperty.value":
+		if e.ComplexityRoot.ActivityProperty.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityProperty.Value(childComplexity), true
+
 	case "Components.customerDetails":
 		if e.ComplexityRoot.Components.CustomerDetails == nil {
 			break
@@ -248,6 +460,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Components.CustomerHistory(childComplexity), true
+
+	case "CustomerDetails.groups":
+		if e.ComplexityRoot.CustomerDetails.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDetails.Groups(childComplexity), true
+	case "CustomerDetails.profile":
+		if e.ComplexityRoot.CustomerDetails.Profile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerDetails.Profile(childComplexity), true
 
 	case "CustomerHeader.avatarUrl":
 		if e.ComplexityRoot.CustomerHeader.AvatarURL == nil {
@@ -311,6 +536,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerHeaderSettings.SecondaryTrait(childComplexity), true
 
+	case "DetailTrait.formatted":
+		if e.ComplexityRoot.DetailTrait.Formatted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTrait.Formatted(childComplexity), true
+	case "DetailTrait.key":
+		if e.ComplexityRoot.DetailTrait.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTrait.Key(childComplexity), true
+	case "DetailTrait.label":
+		if e.ComplexityRoot.DetailTrait.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTrait.Label(childComplexity), true
+	case "DetailTrait.source":
+		if e.ComplexityRoot.DetailTrait.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTrait.Source(childComplexity), true
+	case "DetailTrait.type":
+		if e.ComplexityRoot.DetailTrait.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTrait.Type(childComplexity), true
+	case "DetailTrait.updatedAt":
+		if e.ComplexityRoot.DetailTrait.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTrait.UpdatedAt(childComplexity), true
+	case "DetailTrait.value":
+		if e.ComplexityRoot.DetailTrait.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTrait.Value(childComplexity), true
+
+	case "DetailTraitSetting.currency":
+		if e.ComplexityRoot.DetailTraitSetting.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTraitSetting.Currency(childComplexity), true
+	case "DetailTraitSetting.key":
+		if e.ComplexityRoot.DetailTraitSetting.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTraitSetting.Key(childComplexity), true
+	case "DetailTraitSetting.label":
+		if e.ComplexityRoot.DetailTraitSetting.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTraitSetting.Label(childComplexity), true
+	case "DetailTraitSetting.type":
+		if e.ComplexityRoot.DetailTraitSetting.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailTraitSetting.Type(childComplexity), true
+
+	case "DetailsSettings.groups":
+		if e.ComplexityRoot.DetailsSettings.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailsSettings.Groups(childComplexity), true
+	case "DetailsSettings.hideOther":
+		if e.ComplexityRoot.DetailsSettings.HideOther == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DetailsSettings.HideOther(childComplexity), true
+
 	case "HeaderTrait.formatted":
 		if e.ComplexityRoot.HeaderTrait.Formatted == nil {
 			break
@@ -341,6 +647,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HeaderTrait.Value(childComplexity), true
+
+	case "HistoryEventSetting.label":
+		if e.ComplexityRoot.HistoryEventSetting.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEventSetting.Label(childComplexity), true
+	case "HistoryEventSetting.name":
+		if e.ComplexityRoot.HistoryEventSetting.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEventSetting.Name(childComplexity), true
+	case "HistoryEventSetting.properties":
+		if e.ComplexityRoot.HistoryEventSetting.Properties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryEventSetting.Properties(childComplexity), true
+
+	case "HistoryPropertySetting.key":
+		if e.ComplexityRoot.HistoryPropertySetting.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryPropertySetting.Key(childComplexity), true
+	case "HistoryPropertySetting.label":
+		if e.ComplexityRoot.HistoryPropertySetting.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryPropertySetting.Label(childComplexity), true
+
+	case "HistorySettings.events":
+		if e.ComplexityRoot.HistorySettings.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistorySettings.Events(childComplexity), true
+	case "HistorySettings.pageSize":
+		if e.ComplexityRoot.HistorySettings.PageSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistorySettings.PageSize(childComplexity), true
 
 	case "Identifier.key":
 		if e.ComplexityRoot.Identifier.Key == nil {
@@ -511,6 +862,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProfileSearchSettings.Identifiers(childComplexity), true
 
+	case "Query.customerDetails":
+		if e.ComplexityRoot.Query.CustomerDetails == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerDetails_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerDetails(childComplexity, args["profileId"].(string)), true
 	case "Query.customerHeader":
 		if e.ComplexityRoot.Query.CustomerHeader == nil {
 			break
@@ -522,6 +884,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CustomerHeader(childComplexity, args["identifier"].(model.IdentifierInput)), true
+	case "Query.customerHistory":
+		if e.ComplexityRoot.Query.CustomerHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerHistory(childComplexity, args["profileId"].(string), args["first"].(*int), args["after"].(*string), args["filter"].(*history.Filter)), true
 
 	case "Query.profile":
 		if e.ComplexityRoot.Query.Profile == nil {
@@ -569,6 +942,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Settings.Components(childComplexity), true
+	case "Settings.details":
+		if e.ComplexityRoot.Settings.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.Details(childComplexity), true
 	case "Settings.customerHeader":
 		if e.ComplexityRoot.Settings.Header == nil {
 			break
@@ -581,6 +960,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Settings.HeaderAndSearchEditable(childComplexity), true
+	case "Settings.history":
+		if e.ComplexityRoot.Settings.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Settings.History(childComplexity), true
 	case "Settings.identifiers":
 		if e.ComplexityRoot.Settings.Identifiers == nil {
 			break
@@ -680,12 +1065,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SettingsValues.Components(childComplexity), true
+	case "SettingsValues.details":
+		if e.ComplexityRoot.SettingsValues.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsValues.Details(childComplexity), true
 	case "SettingsValues.customerHeader":
 		if e.ComplexityRoot.SettingsValues.Header == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SettingsValues.Header(childComplexity), true
+	case "SettingsValues.history":
+		if e.ComplexityRoot.SettingsValues.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingsValues.History(childComplexity), true
 	case "SettingsValues.identifiers":
 		if e.ComplexityRoot.SettingsValues.Identifiers == nil {
 			break
@@ -711,6 +1108,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SettingsValues.Unidentified(childComplexity), true
 
+	case "SourceCoverage.from":
+		if e.ComplexityRoot.SourceCoverage.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceCoverage.From(childComplexity), true
+	case "SourceCoverage.source":
+		if e.ComplexityRoot.SourceCoverage.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceCoverage.Source(childComplexity), true
+
 	case "Trait.key":
 		if e.ComplexityRoot.Trait.Key == nil {
 			break
@@ -729,12 +1139,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Trait.Source(childComplexity), true
+	case "Trait.updatedAt":
+		if e.ComplexityRoot.Trait.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Trait.UpdatedAt(childComplexity), true
 	case "Trait.value":
 		if e.ComplexityRoot.Trait.Value == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Trait.Value(childComplexity), true
+
+	case "TraitGroup.name":
+		if e.ComplexityRoot.TraitGroup.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraitGroup.Name(childComplexity), true
+	case "TraitGroup.traits":
+		if e.ComplexityRoot.TraitGroup.Traits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraitGroup.Traits(childComplexity), true
+
+	case "TraitGroupSetting.name":
+		if e.ComplexityRoot.TraitGroupSetting.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraitGroupSetting.Name(childComplexity), true
+	case "TraitGroupSetting.traits":
+		if e.ComplexityRoot.TraitGroupSetting.Traits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TraitGroupSetting.Traits(childComplexity), true
 
 	case "TraitSetting.displayName":
 		if e.ComplexityRoot.TraitSetting.DisplayName == nil {
@@ -792,9 +1234,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ComponentsInput", ec.unmarshalInputComponentsInput),
 			graphql.NewInputUnmarshaler("CustomerHeaderSettingsInput", ec.unmarshalInputCustomerHeaderSettingsInput),
+			graphql.NewInputUnmarshaler("DetailTraitSettingInput", ec.unmarshalInputDetailTraitSettingInput),
+			graphql.NewInputUnmarshaler("DetailsSettingsInput", ec.unmarshalInputDetailsSettingsInput),
+			graphql.NewInputUnmarshaler("HistoryEventSettingInput", ec.unmarshalInputHistoryEventSettingInput),
+			graphql.NewInputUnmarshaler("HistoryFilter", ec.unmarshalInputHistoryFilter),
+			graphql.NewInputUnmarshaler("HistoryPropertySettingInput", ec.unmarshalInputHistoryPropertySettingInput),
+			graphql.NewInputUnmarshaler("HistorySettingsInput", ec.unmarshalInputHistorySettingsInput),
 			graphql.NewInputUnmarshaler("IdentifierInput", ec.unmarshalInputIdentifierInput),
 			graphql.NewInputUnmarshaler("IdentifierSettingInput", ec.unmarshalInputIdentifierSettingInput),
 			graphql.NewInputUnmarshaler("ProfileSearchSettingsInput", ec.unmarshalInputProfileSearchSettingsInput),
+			graphql.NewInputUnmarshaler("TraitGroupSettingInput", ec.unmarshalInputTraitGroupSettingInput),
 			graphql.NewInputUnmarshaler("TraitSettingInput", ec.unmarshalInputTraitSettingInput),
 			graphql.NewInputUnmarshaler("UnidentifiedProfileSettingsInput", ec.unmarshalInputUnidentifiedProfileSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateSettingsInput", ec.unmarshalInputUpdateSettingsInput),
@@ -937,6 +1386,32 @@ type Query {
   """
   profile("A ` + "`" + `Profile.id` + "`" + ` returned earlier." id: ID!): Profile @hasRole(role: AGENT)
 
+  """
+  The customer details of a person: their traits in the groups admins configure (then "Other"
+  with the rest), each formatted by its type, with the source it came from and when that source
+  last changed it. An id nobody is known by, or an unidentified contact's, gives no groups.
+  Answers ` + "`" + `COMPONENT_DISABLED` + "`" + ` while the customer details component is off.
+  """
+  customerDetails("A ` + "`" + `Profile.id` + "`" + ` returned earlier." profileId: ID!): CustomerDetails! @hasRole(role: AGENT)
+
+  """
+  A page of a person's history: interactions, events, CRM activities and identity merges from
+  every history source, newest first. Pages continue with ` + "`" + `after` + "`" + ` from exactly where the last
+  one stopped in each source, so new activities written meanwhile never repeat or hide older
+  ones. An id nobody is known by, or an unidentified contact's, gives an empty page. Answers
+  ` + "`" + `COMPONENT_DISABLED` + "`" + ` while the customer history component is off.
+  """
+  customerHistory(
+    "A ` + "`" + `Profile.id` + "`" + ` returned earlier."
+    profileId: ID!
+    "How many activities to return, 1 to 100; the history settings' page size (20) when omitted."
+    first: Int
+    "Return the activities after this cursor (an ` + "`" + `endCursor` + "`" + ` or edge ` + "`" + `cursor` + "`" + ` of an earlier page)."
+    after: String
+    "Which activities to return; all when omitted."
+    filter: HistoryFilter
+  ): ActivityConnection! @hasRole(role: AGENT)
+
   "The current settings."
   settings: Settings! @hasRole(role: AGENT)
 
@@ -1063,6 +1538,168 @@ type Trait {
   value: String
   "The name of the source the value was taken from."
   source: String!
+  "When that source last changed the value (the record's update time); null when it does not tell."
+  updatedAt: Time
+}
+
+"A person's traits as the customer details show them, in groups."
+type CustomerDetails {
+  "The person."
+  profile: Profile!
+  "The configured groups in order, then \"Other\" with the person's remaining traits unless hidden."
+  groups: [TraitGroup!]!
+}
+
+"A group of the customer details, e.g. \"Contact\"."
+type TraitGroup {
+  "The group's name."
+  name: String!
+  "Its traits, in the configured order."
+  traits: [DetailTrait!]!
+}
+
+"One trait of the customer details."
+type DetailTrait {
+  "The trait's key, e.g. ` + "`" + `lifetime_value` + "`" + `."
+  key: String!
+  "The label to show: the group's override, else the trait's display name."
+  label: String!
+  "How the value is formatted."
+  type: TraitType!
+  "The raw value as the source holds it; null when the person lacks the trait."
+  value: String
+  """
+  The value formatted by its type: "1,234.5", "Mar 4th, 2019", "$1,234.50", "87th percentile";
+  a LINK only when it is an http(s) URL. A value that does not read as its type is shown as it is.
+  """
+  formatted: String
+  "The source the value was taken from; null when the person lacks the trait."
+  source: String
+  "When that source last changed the value; null when it does not tell."
+  updatedAt: Time
+}
+
+"How a trait's value is formatted in the customer details."
+enum TraitType {
+  "As it is."
+  STRING
+  "A number with thousands separators."
+  NUMBER
+  "A date, as the header shows dates: \"Mar 4th, 2019\"."
+  DATE
+  "A date and time in UTC: \"Mar 4th, 2019, 9:00 AM UTC\"."
+  DATE_TIME
+  "An amount in the trait's currency: \"$1,234.50\"."
+  CURRENCY
+  "An http(s) URL to open; other values are not shown as links."
+  LINK
+  "A percentile, 0 to 100 (or a fraction 0.0 to 1.0): \"87th percentile\"."
+  PERCENTILE
+}
+
+"Which activities a history returns; each field given narrows it, the fields together."
+input HistoryFilter {
+  "Only these kinds."
+  kinds: [ActivityKind!]
+  "Only interactions on these channels (page views are WEB)."
+  channels: [Channel!]
+  "Only activities with these names (` + "`" + `Activity.name` + "`" + `), e.g. \"Order Completed\"."
+  eventNames: [String!]
+  "Only activities at or after this instant."
+  since: Time
+  "Only activities at or before this instant."
+  until: Time
+}
+
+"A page of a person's history, newest first, as a Relay cursor connection."
+type ActivityConnection {
+  "The activities on this page."
+  edges: [ActivityEdge!]!
+  "Where this page lies in the whole history."
+  pageInfo: PageInfo!
+  "From when each source holding the person's history has it complete."
+  coverage: [SourceCoverage!]!
+}
+
+"An activity and the cursor to continue after it."
+type ActivityEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this activity."
+  cursor: String!
+  "The activity."
+  node: Activity!
+}
+
+"One entry of a person's history."
+type Activity {
+  "Unique among the history's activities: the source's name and its own id."
+  id: ID!
+  "When it happened."
+  occurredAt: Time!
+  "What it is."
+  kind: ActivityKind!
+  "The name of the source it comes from."
+  source: String!
+  "What to show, e.g. \"Order Completed\", a call's subject or the settings' label for the event."
+  label: String!
+  "The event's name (\"Order Completed\"), or the CRM activity's type (\"call\"); filter by it with ` + "`" + `eventNames` + "`" + `."
+  name: String!
+  "For interactions and page views, how it reached the person."
+  channel: Channel
+  "For interactions, who started it."
+  direction: Direction
+  "For interactions, how long it lasted."
+  durationSeconds: Int
+  "Its details, e.g. an order's total or a call's summary, in the configured order."
+  properties: [ActivityProperty!]!
+}
+
+"One detail of an activity."
+type ActivityProperty {
+  "The property's key as the source names it, e.g. ` + "`" + `revenue` + "`" + `."
+  key: String!
+  "The label to show: the history settings' label, else the key made readable (` + "`" + `order_id` + "`" + `: \"Order id\")."
+  label: String!
+  "The value as text. Properties the source holds no value for are left out."
+  value: String
+}
+
+"What an activity is."
+enum ActivityKind {
+  "A conversation with the contact center: a call, an SMS, an email, a chat."
+  INTERACTION
+  "Something the person did, as the warehouse tracked it (\"Order Completed\", a page view)."
+  EVENT
+  "A CRM's record of the person: a note, a task, a meeting."
+  CRM_ACTIVITY
+  "A change of who the person is: two profiles merged."
+  IDENTITY
+}
+
+"How an interaction reached the person."
+enum Channel {
+  VOICE
+  SMS
+  EMAIL
+  WHATSAPP
+  WEB
+  CHAT
+  OTHER
+}
+
+"Who started an interaction."
+enum Direction {
+  "The person reached out."
+  INBOUND
+  "The contact center reached out."
+  OUTBOUND
+}
+
+"From when a source's history is complete."
+type SourceCoverage {
+  "The source's name."
+  source: String!
+  "The earliest instant its history is complete from; null when it holds the person's whole history."
+  from: Time
 }
 
 "A page of profiles, as a Relay cursor connection."
@@ -1106,7 +1743,7 @@ type Settings {
   updatedAt: Time!
   "Who saved it: ` + "`" + `key:<name>` + "`" + `, ` + "`" + `jwt:<subject>` + "`" + `, ` + "`" + `anonymous` + "`" + ` (auth off) or ` + "`" + `config` + "`" + ` (the initial settings)."
   updatedBy: String!
-  "Whether this client may change ` + "`" + `customerHeader` + "`" + ` and ` + "`" + `profileSearch` + "`" + ` (false for Flex UI older than 2.8.0)."
+  "Whether this client may change ` + "`" + `customerHeader` + "`" + `, ` + "`" + `profileSearch` + "`" + `, ` + "`" + `details` + "`" + ` and ` + "`" + `history` + "`" + ` (false for Flex UI older than 2.8.0)."
   headerAndSearchEditable: Boolean!
   "The identifiers, in priority order: lookups and profile ids prefer the first."
   identifiers: [IdentifierSetting!]!
@@ -1120,6 +1757,10 @@ type Settings {
   components: Components!
   "How contacts no source knows are shown."
   unidentifiedProfiles: UnidentifiedProfileSettings!
+  "How the customer details group and show traits."
+  details: DetailsSettings!
+  "What the customer history shows."
+  history: HistorySettings!
 }
 
 "The settings as they were at one version, in the history."
@@ -1136,6 +1777,10 @@ type SettingsValues {
   components: Components!
   "How contacts no source knows are shown."
   unidentifiedProfiles: UnidentifiedProfileSettings!
+  "How the customer details group and show traits."
+  details: DetailsSettings!
+  "What the customer history shows."
+  history: HistorySettings!
 }
 
 """
@@ -1201,6 +1846,60 @@ type UnidentifiedProfileSettings {
   badgeLabel: String!
 }
 
+"How the customer details group and show traits."
+type DetailsSettings {
+  "The groups, in order; none shows one \"Contact\" group of the header's traits."
+  groups: [TraitGroupSetting!]!
+  "Whether the traits no group names are left out, rather than shown in \"Other\"."
+  hideOther: Boolean!
+}
+
+"A group of the customer details."
+type TraitGroupSetting {
+  "The group's name."
+  name: String!
+  "Its traits, in order."
+  traits: [DetailTraitSetting!]!
+}
+
+"A trait of a details group."
+type DetailTraitSetting {
+  "A configured trait's key."
+  key: String!
+  "The label in the details; empty to use the trait's display name."
+  label: String!
+  "How its value is formatted."
+  type: TraitType!
+  "For CURRENCY, the ISO 4217 code, e.g. USD; empty otherwise."
+  currency: String!
+}
+
+"What the customer history shows."
+type HistorySettings {
+  "How many activities a page holds when the client does not say."
+  pageSize: Int!
+  "The events shown, with their labels and properties; empty shows every event. Interactions always show."
+  events: [HistoryEventSetting!]!
+}
+
+"An event the history shows."
+type HistoryEventSetting {
+  "The event's name, e.g. \"Order Completed\"."
+  name: String!
+  "The label shown instead of the name; empty to show the name."
+  label: String!
+  "The properties shown, in order; empty shows all."
+  properties: [HistoryPropertySetting!]!
+}
+
+"A property of an event as the history shows it."
+type HistoryPropertySetting {
+  "The property's key, e.g. ` + "`" + `revenue` + "`" + `."
+  key: String!
+  "The label shown; empty to show the key."
+  label: String!
+}
+
 "One recorded change of the settings."
 type SettingsChange {
   "The version the change made."
@@ -1231,6 +1930,64 @@ input UpdateSettingsInput {
   components: ComponentsInput
   "How unidentified profiles are shown."
   unidentifiedProfiles: UnidentifiedProfileSettingsInput
+  "How the customer details group and show traits."
+  details: DetailsSettingsInput
+  "What the customer history shows."
+  history: HistorySettingsInput
+}
+
+"How the customer details group and show traits."
+input DetailsSettingsInput {
+  "Up to 20 groups, in order, each naming configured traits; none for the default \"Contact\" group."
+  groups: [TraitGroupSettingInput!]!
+  "Leave out the traits no group names."
+  hideOther: Boolean
+}
+
+"A group of the customer details."
+input TraitGroupSettingInput {
+  "1 to 64 characters, unique."
+  name: String!
+  "Up to 50 configured traits, each in one group only."
+  traits: [DetailTraitSettingInput!]!
+}
+
+"A trait of a details group."
+input DetailTraitSettingInput {
+  "A configured trait's key."
+  key: String!
+  "The label in the details; the trait's display name when omitted."
+  label: String
+  "How its value is formatted; STRING when omitted."
+  type: TraitType
+  "For CURRENCY, the ISO 4217 code; USD when omitted."
+  currency: String
+}
+
+"What the customer history shows."
+input HistorySettingsInput {
+  "The default page size, 1 to 100; 20 when omitted."
+  pageSize: Int
+  "Up to 200 events shown, with labels and properties; empty shows every event."
+  events: [HistoryEventSettingInput!]!
+}
+
+"An event the history shows."
+input HistoryEventSettingInput {
+  "The event's name, unique."
+  name: String!
+  "The label shown instead of the name."
+  label: String
+  "Up to 50 properties shown, in order; empty or omitted shows all."
+  properties: [HistoryPropertySettingInput!]
+}
+
+"A property of an event as the history shows it."
+input HistoryPropertySettingInput {
+  "The property's key."
+  key: String!
+  "The label shown; the key when omitted."
+  label: String
 }
 
 "An identifier's settings."
@@ -1328,6 +2085,66 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Activity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Activity_id(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_Activity_occurredAt(ctx, field)
+	case "kind":
+		return ec.fieldContext_Activity_kind(ctx, field)
+	case "source":
+		return ec.fieldContext_Activity_source(ctx, field)
+	case "label":
+		return ec.fieldContext_Activity_label(ctx, field)
+	case "name":
+		return ec.fieldContext_Activity_name(ctx, field)
+	case "channel":
+		return ec.fieldContext_Activity_channel(ctx, field)
+	case "direction":
+		return ec.fieldContext_Activity_direction(ctx, field)
+	case "durationSeconds":
+		return ec.fieldContext_Activity_durationSeconds(ctx, field)
+	case "properties":
+		return ec.fieldContext_Activity_properties(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Activity", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ActivityConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ActivityConnection_pageInfo(ctx, field)
+	case "coverage":
+		return ec.fieldContext_ActivityConnection_coverage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ActivityEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ActivityEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityProperty(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ActivityProperty_key(ctx, field)
+	case "label":
+		return ec.fieldContext_ActivityProperty_label(ctx, field)
+	case "value":
+		return ec.fieldContext_ActivityProperty_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityProperty", field.Name)
+}
+
 func (ec *executionContext) childFields_Components(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customerDetails":
@@ -1338,6 +2155,16 @@ func (ec *executionContext) childFields_Components(ctx context.Context, field gr
 		return ec.fieldContext_Components_customerHeaderAndSearch(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Components", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerDetails(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "profile":
+		return ec.fieldContext_CustomerDetails_profile(ctx, field)
+	case "groups":
+		return ec.fieldContext_CustomerDetails_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerDetails", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomerHeader(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1372,6 +2199,50 @@ func (ec *executionContext) childFields_CustomerHeaderSettings(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type CustomerHeaderSettings", field.Name)
 }
 
+func (ec *executionContext) childFields_DetailTrait(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_DetailTrait_key(ctx, field)
+	case "label":
+		return ec.fieldContext_DetailTrait_label(ctx, field)
+	case "type":
+		return ec.fieldContext_DetailTrait_type(ctx, field)
+	case "value":
+		return ec.fieldContext_DetailTrait_value(ctx, field)
+	case "formatted":
+		return ec.fieldContext_DetailTrait_formatted(ctx, field)
+	case "source":
+		return ec.fieldContext_DetailTrait_source(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_DetailTrait_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DetailTrait", field.Name)
+}
+
+func (ec *executionContext) childFields_DetailTraitSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_DetailTraitSetting_key(ctx, field)
+	case "label":
+		return ec.fieldContext_DetailTraitSetting_label(ctx, field)
+	case "type":
+		return ec.fieldContext_DetailTraitSetting_type(ctx, field)
+	case "currency":
+		return ec.fieldContext_DetailTraitSetting_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DetailTraitSetting", field.Name)
+}
+
+func (ec *executionContext) childFields_DetailsSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groups":
+		return ec.fieldContext_DetailsSettings_groups(ctx, field)
+	case "hideOther":
+		return ec.fieldContext_DetailsSettings_hideOther(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DetailsSettings", field.Name)
+}
+
 func (ec *executionContext) childFields_HeaderTrait(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "key":
@@ -1386,6 +2257,38 @@ func (ec *executionContext) childFields_HeaderTrait(ctx context.Context, field g
 		return ec.fieldContext_HeaderTrait_timeSince(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HeaderTrait", field.Name)
+}
+
+func (ec *executionContext) childFields_HistoryEventSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_HistoryEventSetting_name(ctx, field)
+	case "label":
+		return ec.fieldContext_HistoryEventSetting_label(ctx, field)
+	case "properties":
+		return ec.fieldContext_HistoryEventSetting_properties(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistoryEventSetting", field.Name)
+}
+
+func (ec *executionContext) childFields_HistoryPropertySetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_HistoryPropertySetting_key(ctx, field)
+	case "label":
+		return ec.fieldContext_HistoryPropertySetting_label(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistoryPropertySetting", field.Name)
+}
+
+func (ec *executionContext) childFields_HistorySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pageSize":
+		return ec.fieldContext_HistorySettings_pageSize(ctx, field)
+	case "events":
+		return ec.fieldContext_HistorySettings_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistorySettings", field.Name)
 }
 
 func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1502,6 +2405,10 @@ func (ec *executionContext) childFields_Settings(ctx context.Context, field grap
 		return ec.fieldContext_Settings_components(ctx, field)
 	case "unidentifiedProfiles":
 		return ec.fieldContext_Settings_unidentifiedProfiles(ctx, field)
+	case "details":
+		return ec.fieldContext_Settings_details(ctx, field)
+	case "history":
+		return ec.fieldContext_Settings_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Settings", field.Name)
 }
@@ -1548,8 +2455,22 @@ func (ec *executionContext) childFields_SettingsValues(ctx context.Context, fiel
 		return ec.fieldContext_SettingsValues_components(ctx, field)
 	case "unidentifiedProfiles":
 		return ec.fieldContext_SettingsValues_unidentifiedProfiles(ctx, field)
+	case "details":
+		return ec.fieldContext_SettingsValues_details(ctx, field)
+	case "history":
+		return ec.fieldContext_SettingsValues_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SettingsValues", field.Name)
+}
+
+func (ec *executionContext) childFields_SourceCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_SourceCoverage_source(ctx, field)
+	case "from":
+		return ec.fieldContext_SourceCoverage_from(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourceCoverage", field.Name)
 }
 
 func (ec *executionContext) childFields_Trait(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1562,8 +2483,30 @@ func (ec *executionContext) childFields_Trait(ctx context.Context, field graphql
 		return ec.fieldContext_Trait_value(ctx, field)
 	case "source":
 		return ec.fieldContext_Trait_source(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Trait_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Trait", field.Name)
+}
+
+func (ec *executionContext) childFields_TraitGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_TraitGroup_name(ctx, field)
+	case "traits":
+		return ec.fieldContext_TraitGroup_traits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TraitGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_TraitGroupSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_TraitGroupSetting_name(ctx, field)
+	case "traits":
+		return ec.fieldContext_TraitGroupSetting_traits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TraitGroupSetting", field.Name)
 }
 
 func (ec *executionContext) childFields_TraitSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1756,6 +2699,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_customerDetails_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "profileId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["profileId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_customerHeader_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1767,6 +2724,44 @@ func (ec *executionContext) field_Query_customerHeader_args(ctx context.Context,
 		return nil, err
 	}
 	args["identifier"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "profileId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["profileId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*history.Filter, error) {
+			return ec.unmarshalOHistoryFilter2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg3
 	return args, nil
 }
 
@@ -1910,6 +2905,465 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _Activity_id(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Activity_occurredAt(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Activity_kind(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v history.Kind) graphql.Marshaler {
+			return ec.marshalNActivityKind2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "ActivityKind")
+}
+
+func (ec *executionContext) _Activity_source(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Activity_label(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Activity_name(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Activity_channel(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *history.Channel) graphql.Marshaler {
+			return ec.marshalOChannel2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "Channel")
+}
+
+func (ec *executionContext) _Activity_direction(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_direction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *history.Direction) graphql.Marshaler {
+			return ec.marshalODirection2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐDirection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "Direction")
+}
+
+func (ec *executionContext) _Activity_durationSeconds(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_durationSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DurationSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_durationSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Activity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Activity_properties(ctx context.Context, field graphql.CollectedField, obj *history.Activity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Activity_properties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Properties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []history.Property) graphql.Marshaler {
+			return ec.marshalNActivityProperty2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐPropertyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Activity_properties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Activity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivityProperty(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ActivityConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*history.Edge) graphql.Marshaler {
+			return ec.marshalNActivityEdge2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivityEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ActivityConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityConnection_coverage(ctx context.Context, field graphql.CollectedField, obj *model.ActivityConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityConnection_coverage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coverage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*desk.Coverage) graphql.Marshaler {
+			return ec.marshalNSourceCoverage2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdeskᚐCoverageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityConnection_coverage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SourceCoverage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *history.Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActivityEdge_node(ctx context.Context, field graphql.CollectedField, obj *history.Edge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *history.Activity) graphql.Marshaler {
+			return ec.marshalNActivity2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActivityEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Activity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActivityProperty_key(ctx context.Context, field graphql.CollectedField, obj *history.Property) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityProperty_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityProperty_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityProperty", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActivityProperty_label(ctx context.Context, field graphql.CollectedField, obj *history.Property) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityProperty_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityProperty_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityProperty", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActivityProperty_value(ctx context.Context, field graphql.CollectedField, obj *history.Property) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityProperty_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityProperty_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityProperty", field, false, false, "String")
+}
+
 func (ec *executionContext) _Components_customerDetails(ctx context.Context, field graphql.CollectedField, obj *settings.Components) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1977,6 +3431,70 @@ func (ec *executionContext) _Components_customerHeaderAndSearch(ctx context.Cont
 }
 func (ec *executionContext) fieldContext_Components_customerHeaderAndSearch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Components", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _CustomerDetails_profile(ctx context.Context, field graphql.CollectedField, obj *details.CustomerDetails) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDetails_profile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Profile, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *profile.Profile) graphql.Marshaler {
+			return ec.marshalNProfile2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋprofileᚐProfile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDetails_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDetails",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Profile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerDetails_groups(ctx context.Context, field graphql.CollectedField, obj *details.CustomerDetails) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerDetails_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*details.Group) graphql.Marshaler {
+			return ec.marshalNTraitGroup2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerDetails_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerDetails",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraitGroup(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CustomerHeader_profile(ctx context.Context, field graphql.CollectedField, obj *header.CustomerHeader) (ret graphql.Marshaler) {
@@ -2227,6 +3745,314 @@ func (ec *executionContext) fieldContext_CustomerHeaderSettings_avatarTrait(_ co
 	return graphql.NewScalarFieldContext("CustomerHeaderSettings", field, false, false, "String")
 }
 
+func (ec *executionContext) _DetailTrait_key(ctx context.Context, field graphql.CollectedField, obj *details.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTrait_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTrait_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTrait", field, false, false, "String")
+}
+
+func (ec *executionContext) _DetailTrait_label(ctx context.Context, field graphql.CollectedField, obj *details.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTrait_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTrait_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTrait", field, false, false, "String")
+}
+
+func (ec *executionContext) _DetailTrait_type(ctx context.Context, field graphql.CollectedField, obj *details.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTrait_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.TraitType) graphql.Marshaler {
+			return ec.marshalNTraitType2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTrait_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTrait", field, false, false, "TraitType")
+}
+
+func (ec *executionContext) _DetailTrait_value(ctx context.Context, field graphql.CollectedField, obj *details.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTrait_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTrait_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTrait", field, false, false, "String")
+}
+
+func (ec *executionContext) _DetailTrait_formatted(ctx context.Context, field graphql.CollectedField, obj *details.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTrait_formatted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Formatted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTrait_formatted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTrait", field, false, false, "String")
+}
+
+func (ec *executionContext) _DetailTrait_source(ctx context.Context, field graphql.CollectedField, obj *details.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTrait_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTrait_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTrait", field, false, false, "String")
+}
+
+func (ec *executionContext) _DetailTrait_updatedAt(ctx context.Context, field graphql.CollectedField, obj *details.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTrait_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTrait_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTrait", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DetailTraitSetting_key(ctx context.Context, field graphql.CollectedField, obj *settings.DetailTrait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTraitSetting_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTraitSetting_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTraitSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _DetailTraitSetting_label(ctx context.Context, field graphql.CollectedField, obj *settings.DetailTrait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTraitSetting_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTraitSetting_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTraitSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _DetailTraitSetting_type(ctx context.Context, field graphql.CollectedField, obj *settings.DetailTrait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTraitSetting_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.TraitType) graphql.Marshaler {
+			return ec.marshalNTraitType2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTraitSetting_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTraitSetting", field, false, false, "TraitType")
+}
+
+func (ec *executionContext) _DetailTraitSetting_currency(ctx context.Context, field graphql.CollectedField, obj *settings.DetailTrait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailTraitSetting_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DetailTraitSetting_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailTraitSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _DetailsSettings_groups(ctx context.Context, field graphql.CollectedField, obj *settings.Details) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailsSettings_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.TraitGroup) graphql.Marshaler {
+			return ec.marshalNTraitGroupSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DetailsSettings_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DetailsSettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TraitGroupSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DetailsSettings_hideOther(ctx context.Context, field graphql.CollectedField, obj *settings.Details) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DetailsSettings_hideOther(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HideOther, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DetailsSettings_hideOther(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DetailsSettings", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _HeaderTrait_key(ctx context.Context, field graphql.CollectedField, obj *header.SecondaryTrait) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2340,6 +4166,185 @@ func (ec *executionContext) _HeaderTrait_timeSince(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_HeaderTrait_timeSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HeaderTrait", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryEventSetting_name(ctx context.Context, field graphql.CollectedField, obj *settings.HistoryEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEventSetting_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEventSetting_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEventSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryEventSetting_label(ctx context.Context, field graphql.CollectedField, obj *settings.HistoryEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEventSetting_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEventSetting_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryEventSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryEventSetting_properties(ctx context.Context, field graphql.CollectedField, obj *settings.HistoryEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryEventSetting_properties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Properties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.HistoryProperty) graphql.Marshaler {
+			return ec.marshalNHistoryPropertySetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryPropertyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryEventSetting_properties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HistoryEventSetting",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryPropertySetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HistoryPropertySetting_key(ctx context.Context, field graphql.CollectedField, obj *settings.HistoryProperty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryPropertySetting_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryPropertySetting_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryPropertySetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryPropertySetting_label(ctx context.Context, field graphql.CollectedField, obj *settings.HistoryProperty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryPropertySetting_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryPropertySetting_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryPropertySetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistorySettings_pageSize(ctx context.Context, field graphql.CollectedField, obj *settings.History) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistorySettings_pageSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistorySettings_pageSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistorySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HistorySettings_events(ctx context.Context, field graphql.CollectedField, obj *settings.History) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistorySettings_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.HistoryEvent) graphql.Marshaler {
+			return ec.marshalNHistoryEventSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistorySettings_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HistorySettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryEventSetting(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Identifier_key(ctx context.Context, field graphql.CollectedField, obj *profile.Identifier) (ret graphql.Marshaler) {
@@ -3210,6 +5215,130 @@ func (ec *executionContext) fieldContext_Query_profile(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_customerDetails(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerDetails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerDetails(ctx, fc.Args["profileId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *details.CustomerDetails
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *details.CustomerDetails
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *details.CustomerDetails) graphql.Marshaler {
+			return ec.marshalNCustomerDetails2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐCustomerDetails(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerDetails(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerDetails(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerDetails_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customerHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerHistory(ctx, fc.Args["profileId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*history.Filter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.ActivityConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ActivityConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ActivityConnection) graphql.Marshaler {
+			return ec.marshalNActivityConnection2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐActivityConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivityConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_settings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3682,6 +5811,70 @@ func (ec *executionContext) fieldContext_Settings_unidentifiedProfiles(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _Settings_details(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_details(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Details, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Details) graphql.Marshaler {
+			return ec.marshalNDetailsSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetails(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Settings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DetailsSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Settings_history(ctx context.Context, field graphql.CollectedField, obj *settings.Versioned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Settings_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.History) graphql.Marshaler {
+			return ec.marshalNHistorySettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Settings_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Settings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistorySettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SettingsChange_version(ctx context.Context, field graphql.CollectedField, obj *settings.Change) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4076,6 +6269,116 @@ func (ec *executionContext) fieldContext_SettingsValues_unidentifiedProfiles(_ c
 	return fc, nil
 }
 
+func (ec *executionContext) _SettingsValues_details(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsValues_details(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Details, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Details) graphql.Marshaler {
+			return ec.marshalNDetailsSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetails(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsValues_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsValues",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DetailsSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingsValues_history(ctx context.Context, field graphql.CollectedField, obj *settings.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingsValues_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.History) graphql.Marshaler {
+			return ec.marshalNHistorySettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingsValues_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SettingsValues",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistorySettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourceCoverage_source(ctx context.Context, field graphql.CollectedField, obj *desk.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceCoverage_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SourceCoverage_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceCoverage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SourceCoverage_from(ctx context.Context, field graphql.CollectedField, obj *desk.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SourceCoverage_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SourceCoverage_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SourceCoverage", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Trait_key(ctx context.Context, field graphql.CollectedField, obj *profile.Trait) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4166,6 +6469,139 @@ func (ec *executionContext) _Trait_source(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Trait_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Trait", field, false, false, "String")
+}
+
+func (ec *executionContext) _Trait_updatedAt(ctx context.Context, field graphql.CollectedField, obj *profile.Trait) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Trait_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Trait_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Trait", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TraitGroup_name(ctx context.Context, field graphql.CollectedField, obj *details.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraitGroup_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraitGroup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TraitGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _TraitGroup_traits(ctx context.Context, field graphql.CollectedField, obj *details.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraitGroup_traits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Traits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*details.Trait) graphql.Marshaler {
+			return ec.marshalNDetailTrait2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐTraitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraitGroup_traits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TraitGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DetailTrait(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TraitGroupSetting_name(ctx context.Context, field graphql.CollectedField, obj *settings.TraitGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraitGroupSetting_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraitGroupSetting_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TraitGroupSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _TraitGroupSetting_traits(ctx context.Context, field graphql.CollectedField, obj *settings.TraitGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TraitGroupSetting_traits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Traits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []settings.DetailTrait) graphql.Marshaler {
+			return ec.marshalNDetailTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetailTraitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TraitGroupSetting_traits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TraitGroupSetting",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DetailTraitSetting(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TraitSetting_key(ctx context.Context, field graphql.CollectedField, obj *settings.TraitSetting) (ret graphql.Marshaler) {
@@ -5532,6 +7968,342 @@ func UnmarshalCustomerHeaderSettingsInput(ctx context.Context, raw any) (setting
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDetailTraitSettingInput(ctx context.Context, obj any) (settings.DetailTrait, error) {
+	var it settings.DetailTrait
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "label", "type", "currency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalOTraitType2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDetailTraitSettingInput unmarshals raw into the DetailTraitSettingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDetailTraitSettingInput(ctx context.Context, raw any) (settings.DetailTrait, error) {
+	var out settings.DetailTrait
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DetailTraitSettingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDetailsSettingsInput(ctx context.Context, obj any) (settings.Details, error) {
+	var it settings.Details
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"groups", "hideOther"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "groups":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groups"))
+			data, err := ec.unmarshalNTraitGroupSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitGroupᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Groups = data
+		case "hideOther":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hideOther"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HideOther = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDetailsSettingsInput unmarshals raw into the DetailsSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDetailsSettingsInput(ctx context.Context, raw any) (settings.Details, error) {
+	var out settings.Details
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DetailsSettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHistoryEventSettingInput(ctx context.Context, obj any) (settings.HistoryEvent, error) {
+	var it settings.HistoryEvent
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "label", "properties"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "properties":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("properties"))
+			data, err := ec.unmarshalOHistoryPropertySettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryPropertyᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Properties = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHistoryEventSettingInput unmarshals raw into the HistoryEventSettingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHistoryEventSettingInput(ctx context.Context, raw any) (settings.HistoryEvent, error) {
+	var out settings.HistoryEvent
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HistoryEventSettingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHistoryFilter(ctx context.Context, obj any) (history.Filter, error) {
+	var it history.Filter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kinds", "channels", "eventNames", "since", "until"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalOActivityKind2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "channels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channels"))
+			data, err := ec.unmarshalOChannel2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannelᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channels = data
+		case "eventNames":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventNames"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventNames = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHistoryFilter unmarshals raw into the HistoryFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHistoryFilter(ctx context.Context, raw any) (history.Filter, error) {
+	var out history.Filter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HistoryFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHistoryPropertySettingInput(ctx context.Context, obj any) (settings.HistoryProperty, error) {
+	var it settings.HistoryProperty
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "label"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHistoryPropertySettingInput unmarshals raw into the HistoryPropertySettingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHistoryPropertySettingInput(ctx context.Context, raw any) (settings.HistoryProperty, error) {
+	var out settings.HistoryProperty
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HistoryPropertySettingInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHistorySettingsInput(ctx context.Context, obj any) (settings.History, error) {
+	var it settings.History
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"pageSize", "events"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "pageSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pageSize"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PageSize = data
+		case "events":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
+			data, err := ec.unmarshalNHistoryEventSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryEventᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Events = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHistorySettingsInput unmarshals raw into the HistorySettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHistorySettingsInput(ctx context.Context, raw any) (settings.History, error) {
+	var out settings.History
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HistorySettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIdentifierInput(ctx context.Context, obj any) (model.IdentifierInput, error) {
 	var it model.IdentifierInput
 	if obj == nil {
@@ -5686,6 +8458,55 @@ func UnmarshalProfileSearchSettingsInput(ctx context.Context, raw any) (settings
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTraitGroupSettingInput(ctx context.Context, obj any) (settings.TraitGroup, error) {
+	var it settings.TraitGroup
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "traits"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "traits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traits"))
+			data, err := ec.unmarshalNDetailTraitSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetailTraitᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Traits = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTraitGroupSettingInput unmarshals raw into the TraitGroupSettingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTraitGroupSettingInput(ctx context.Context, raw any) (settings.TraitGroup, error) {
+	var out settings.TraitGroup
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TraitGroupSettingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTraitSettingInput(ctx context.Context, obj any) (settings.TraitSetting, error) {
 	var it settings.TraitSetting
 	if obj == nil {
@@ -5795,7 +8616,7 @@ func (ec *executionContext) unmarshalInputUpdateSettingsInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"expectedVersion", "identifiers", "traits", "customerHeader", "profileSearch", "components", "unidentifiedProfiles"}
+	fieldsInOrder := [...]string{"expectedVersion", "identifiers", "traits", "customerHeader", "profileSearch", "components", "unidentifiedProfiles", "details", "history"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5851,6 +8672,20 @@ func (ec *executionContext) unmarshalInputUpdateSettingsInput(ctx context.Contex
 				return it, err
 			}
 			it.Unidentified = data
+		case "details":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("details"))
+			data, err := ec.unmarshalODetailsSettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetails(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Details = data
+		case "history":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("history"))
+			data, err := ec.unmarshalOHistorySettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.History = data
 		}
 	}
 	return it, nil
@@ -5876,6 +8711,208 @@ func UnmarshalUpdateSettingsInput(ctx context.Context, raw any) (settings.Update
 
 // region    **************************** object.gotpl ****************************
 
+var activityImplementors = []string{"Activity"}
+
+func (ec *executionContext) _Activity(ctx context.Context, sel ast.SelectionSet, obj *history.Activity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Activity")
+		case "id":
+			out.Values[i] = ec._Activity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._Activity_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Activity_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Activity_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._Activity_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Activity_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._Activity_channel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "direction":
+			out.Values[i] = ec._Activity_direction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "durationSeconds":
+			out.Values[i] = ec._Activity_durationSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "properties":
+			out.Values[i] = ec._Activity_properties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var activityConnectionImplementors = []string{"ActivityConnection"}
+
+func (ec *executionContext) _ActivityConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ActivityConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivityConnection")
+		case "edges":
+			out.Values[i] = ec._ActivityConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ActivityConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coverage":
+			out.Values[i] = ec._ActivityConnection_coverage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var activityEdgeImplementors = []string{"ActivityEdge"}
+
+func (ec *executionContext) _ActivityEdge(ctx context.Context, sel ast.SelectionSet, obj *history.Edge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivityEdge")
+		case "cursor":
+			out.Values[i] = ec._ActivityEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ActivityEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var activityPropertyImplementors = []string{"ActivityProperty"}
+
+func (ec *executionContext) _ActivityProperty(ctx context.Context, sel ast.SelectionSet, obj *history.Property) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityPropertyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivityProperty")
+		case "key":
+			out.Values[i] = ec._ActivityProperty_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ActivityProperty_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ActivityProperty_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var componentsImplementors = []string{"Components"}
 
 func (ec *executionContext) _Components(ctx context.Context, sel ast.SelectionSet, obj *settings.Components) graphql.Marshaler {
@@ -5899,6 +8936,44 @@ func (ec *executionContext) _Components(ctx context.Context, sel ast.SelectionSe
 			}
 		case "customerHeaderAndSearch":
 			out.Values[i] = ec._Components_customerHeaderAndSearch(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerDetailsImplementors = []string{"CustomerDetails"}
+
+func (ec *executionContext) _CustomerDetails(ctx context.Context, sel ast.SelectionSet, obj *details.CustomerDetails) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerDetailsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerDetails")
+		case "profile":
+			out.Values[i] = ec._CustomerDetails_profile(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._CustomerDetails_groups(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6025,6 +9100,155 @@ func (ec *executionContext) _CustomerHeaderSettings(ctx context.Context, sel ast
 	return out
 }
 
+var detailTraitImplementors = []string{"DetailTrait"}
+
+func (ec *executionContext) _DetailTrait(ctx context.Context, sel ast.SelectionSet, obj *details.Trait) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, detailTraitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DetailTrait")
+		case "key":
+			out.Values[i] = ec._DetailTrait_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._DetailTrait_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._DetailTrait_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._DetailTrait_value(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "formatted":
+			out.Values[i] = ec._DetailTrait_formatted(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._DetailTrait_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._DetailTrait_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var detailTraitSettingImplementors = []string{"DetailTraitSetting"}
+
+func (ec *executionContext) _DetailTraitSetting(ctx context.Context, sel ast.SelectionSet, obj *settings.DetailTrait) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, detailTraitSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DetailTraitSetting")
+		case "key":
+			out.Values[i] = ec._DetailTraitSetting_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._DetailTraitSetting_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._DetailTraitSetting_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._DetailTraitSetting_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var detailsSettingsImplementors = []string{"DetailsSettings"}
+
+func (ec *executionContext) _DetailsSettings(ctx context.Context, sel ast.SelectionSet, obj *settings.Details) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, detailsSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DetailsSettings")
+		case "groups":
+			out.Values[i] = ec._DetailsSettings_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hideOther":
+			out.Values[i] = ec._DetailsSettings_hideOther(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var headerTraitImplementors = []string{"HeaderTrait"}
 
 func (ec *executionContext) _HeaderTrait(ctx context.Context, sel ast.SelectionSet, obj *header.SecondaryTrait) graphql.Marshaler {
@@ -6059,6 +9283,125 @@ func (ec *executionContext) _HeaderTrait(ctx context.Context, sel ast.SelectionS
 		case "timeSince":
 			out.Values[i] = ec._HeaderTrait_timeSince(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var historyEventSettingImplementors = []string{"HistoryEventSetting"}
+
+func (ec *executionContext) _HistoryEventSetting(ctx context.Context, sel ast.SelectionSet, obj *settings.HistoryEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historyEventSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistoryEventSetting")
+		case "name":
+			out.Values[i] = ec._HistoryEventSetting_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._HistoryEventSetting_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "properties":
+			out.Values[i] = ec._HistoryEventSetting_properties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var historyPropertySettingImplementors = []string{"HistoryPropertySetting"}
+
+func (ec *executionContext) _HistoryPropertySetting(ctx context.Context, sel ast.SelectionSet, obj *settings.HistoryProperty) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historyPropertySettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistoryPropertySetting")
+		case "key":
+			out.Values[i] = ec._HistoryPropertySetting_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._HistoryPropertySetting_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var historySettingsImplementors = []string{"HistorySettings"}
+
+func (ec *executionContext) _HistorySettings(ctx context.Context, sel ast.SelectionSet, obj *settings.History) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historySettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistorySettings")
+		case "pageSize":
+			out.Values[i] = ec._HistorySettings_pageSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._HistorySettings_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -6480,6 +9823,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_profile(ctx, field)
 				})
+		case "customerDetails":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerDetails(ctx, field)
+				})
+		case "customerHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerHistory(ctx, field)
+				})
 		case "settings":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -6582,6 +9937,16 @@ func (ec *executionContext) _Settings(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "unidentifiedProfiles":
 			out.Values[i] = ec._Settings_unidentifiedProfiles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "details":
+			out.Values[i] = ec._Settings_details(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.Values[i] = ec._Settings_history(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -6739,6 +10104,54 @@ func (ec *executionContext) _SettingsValues(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "details":
+			out.Values[i] = ec._SettingsValues_details(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._SettingsValues_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sourceCoverageImplementors = []string{"SourceCoverage"}
+
+func (ec *executionContext) _SourceCoverage(ctx context.Context, sel ast.SelectionSet, obj *desk.Coverage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourceCoverageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourceCoverage")
+		case "source":
+			out.Values[i] = ec._SourceCoverage_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._SourceCoverage_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6784,6 +10197,87 @@ func (ec *executionContext) _Trait(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "source":
 			out.Values[i] = ec._Trait_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Trait_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var traitGroupImplementors = []string{"TraitGroup"}
+
+func (ec *executionContext) _TraitGroup(ctx context.Context, sel ast.SelectionSet, obj *details.Group) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, traitGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TraitGroup")
+		case "name":
+			out.Values[i] = ec._TraitGroup_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "traits":
+			out.Values[i] = ec._TraitGroup_traits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var traitGroupSettingImplementors = []string{"TraitGroupSetting"}
+
+func (ec *executionContext) _TraitGroupSetting(ctx context.Context, sel ast.SelectionSet, obj *settings.TraitGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, traitGroupSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TraitGroupSetting")
+		case "name":
+			out.Values[i] = ec._TraitGroupSetting_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "traits":
+			out.Values[i] = ec._TraitGroupSetting_traits(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7285,6 +10779,76 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNActivity2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐActivity(ctx context.Context, sel ast.SelectionSet, v *history.Activity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Activity!")
+		return graphql.Null
+	}
+	return ec._Activity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActivityConnection2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋgraphᚋmodelᚐActivityConnection(ctx context.Context, sel ast.SelectionSet, v *model.ActivityConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActivityConnection!")
+		return graphql.Null
+	}
+	return ec._ActivityConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActivityEdge2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*history.Edge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActivityEdge2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActivityEdge2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐEdge(ctx context.Context, sel ast.SelectionSet, v *history.Edge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActivityEdge!")
+		return graphql.Null
+	}
+	return ec._ActivityEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNActivityKind2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐKind(ctx context.Context, v any) (history.Kind, error) {
+	var res history.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNActivityKind2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐKind(ctx context.Context, sel ast.SelectionSet, v history.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNActivityProperty2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐProperty(ctx context.Context, sel ast.SelectionSet, v history.Property) graphql.Marshaler {
+	return ec._ActivityProperty(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNActivityProperty2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐPropertyᚄ(ctx context.Context, sel ast.SelectionSet, v []history.Property) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActivityProperty2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐProperty(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7317,8 +10881,26 @@ func (ec *executionContext) marshalNBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalNChannel2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannel(ctx context.Context, v any) (history.Channel, error) {
+	var res history.Channel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChannel2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannel(ctx context.Context, sel ast.SelectionSet, v history.Channel) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNComponents2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐComponents(ctx context.Context, sel ast.SelectionSet, v settings.Components) graphql.Marshaler {
 	return ec._Components(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerDetails2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐCustomerDetails(ctx context.Context, sel ast.SelectionSet, v *details.CustomerDetails) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerDetails!")
+		return graphql.Null
+	}
+	return ec._CustomerDetails(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCustomerHeader2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋheaderᚐCustomerHeader(ctx context.Context, sel ast.SelectionSet, v *header.CustomerHeader) graphql.Marshaler {
@@ -7331,6 +10913,141 @@ func (ec *executionContext) marshalNCustomerHeader2ᚖgithubᚗcomᚋprofilegate
 
 func (ec *executionContext) marshalNCustomerHeaderSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHeader(ctx context.Context, sel ast.SelectionSet, v settings.Header) graphql.Marshaler {
 	return ec._CustomerHeaderSettings(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDetailTrait2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐTraitᚄ(ctx context.Context, sel ast.SelectionSet, v []*details.Trait) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDetailTrait2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐTrait(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDetailTrait2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐTrait(ctx context.Context, sel ast.SelectionSet, v *details.Trait) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DetailTrait!")
+		return graphql.Null
+	}
+	return ec._DetailTrait(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDetailTraitSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetailTrait(ctx context.Context, sel ast.SelectionSet, v settings.DetailTrait) graphql.Marshaler {
+	return ec._DetailTraitSetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDetailTraitSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetailTraitᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.DetailTrait) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDetailTraitSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetailTrait(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDetailTraitSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetailTrait(ctx context.Context, v any) (settings.DetailTrait, error) {
+	res, err := ec.unmarshalInputDetailTraitSettingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDetailTraitSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetailTraitᚄ(ctx context.Context, v any) ([]settings.DetailTrait, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]settings.DetailTrait, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDetailTraitSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetailTrait(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDetailsSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetails(ctx context.Context, sel ast.SelectionSet, v settings.Details) graphql.Marshaler {
+	return ec._DetailsSettings(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHistoryEventSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryEvent(ctx context.Context, sel ast.SelectionSet, v settings.HistoryEvent) graphql.Marshaler {
+	return ec._HistoryEventSetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHistoryEventSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryEventᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.HistoryEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHistoryEventSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNHistoryEventSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryEvent(ctx context.Context, v any) (settings.HistoryEvent, error) {
+	res, err := ec.unmarshalInputHistoryEventSettingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNHistoryEventSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryEventᚄ(ctx context.Context, v any) ([]settings.HistoryEvent, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]settings.HistoryEvent, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNHistoryEventSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryEvent(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNHistoryPropertySetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryProperty(ctx context.Context, sel ast.SelectionSet, v settings.HistoryProperty) graphql.Marshaler {
+	return ec._HistoryPropertySetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHistoryPropertySetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryPropertyᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.HistoryProperty) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHistoryPropertySetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryProperty(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNHistoryPropertySettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryProperty(ctx context.Context, v any) (settings.HistoryProperty, error) {
+	res, err := ec.unmarshalInputHistoryPropertySettingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHistorySettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistory(ctx context.Context, sel ast.SelectionSet, v settings.History) graphql.Marshaler {
+	return ec._HistorySettings(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -7557,6 +11274,30 @@ func (ec *executionContext) marshalNSettingsValues2ᚖgithubᚗcomᚋprofilegate
 	return ec._SettingsValues(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSourceCoverage2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdeskᚐCoverageᚄ(ctx context.Context, sel ast.SelectionSet, v []*desk.Coverage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSourceCoverage2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdeskᚐCoverage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSourceCoverage2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdeskᚐCoverage(ctx context.Context, sel ast.SelectionSet, v *desk.Coverage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SourceCoverage!")
+		return graphql.Null
+	}
+	return ec._SourceCoverage(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7634,6 +11375,69 @@ func (ec *executionContext) marshalNTrait2ᚕgithubᚗcomᚋprofilegateᚋprofil
 	return ret
 }
 
+func (ec *executionContext) marshalNTraitGroup2ᚕᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*details.Group) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTraitGroup2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTraitGroup2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋdetailsᚐGroup(ctx context.Context, sel ast.SelectionSet, v *details.Group) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TraitGroup!")
+		return graphql.Null
+	}
+	return ec._TraitGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTraitGroupSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitGroup(ctx context.Context, sel ast.SelectionSet, v settings.TraitGroup) graphql.Marshaler {
+	return ec._TraitGroupSetting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTraitGroupSetting2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []settings.TraitGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTraitGroupSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNTraitGroupSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitGroup(ctx context.Context, v any) (settings.TraitGroup, error) {
+	res, err := ec.unmarshalInputTraitGroupSettingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNTraitGroupSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitGroupᚄ(ctx context.Context, v any) ([]settings.TraitGroup, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]settings.TraitGroup, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTraitGroupSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitGroup(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNTraitSetting2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSetting(ctx context.Context, sel ast.SelectionSet, v settings.TraitSetting) graphql.Marshaler {
 	return ec._TraitSetting(ctx, sel, &v)
 }
@@ -7657,6 +11461,16 @@ func (ec *executionContext) marshalNTraitSetting2ᚕgithubᚗcomᚋprofilegate�
 func (ec *executionContext) unmarshalNTraitSettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitSetting(ctx context.Context, v any) (settings.TraitSetting, error) {
 	res, err := ec.unmarshalInputTraitSettingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNTraitType2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitType(ctx context.Context, v any) (settings.TraitType, error) {
+	var res settings.TraitType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTraitType2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitType(ctx context.Context, sel ast.SelectionSet, v settings.TraitType) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNUnidentifiedProfileSettings2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐUnidentified(ctx context.Context, sel ast.SelectionSet, v settings.Unidentified) graphql.Marshaler {
@@ -7810,6 +11624,42 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOActivityKind2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐKindᚄ(ctx context.Context, v any) ([]history.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]history.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNActivityKind2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOActivityKind2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []history.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActivityKind2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7840,6 +11690,58 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOChannel2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannelᚄ(ctx context.Context, v any) ([]history.Channel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]history.Channel, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChannel2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannel(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChannel2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []history.Channel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannel2githubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOChannel2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannel(ctx context.Context, v any) (*history.Channel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(history.Channel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChannel2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐChannel(ctx context.Context, sel ast.SelectionSet, v *history.Channel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOComponentsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐComponents(ctx context.Context, v any) (*settings.Components, error) {
 	if v == nil {
 		return nil, nil
@@ -7856,11 +11758,68 @@ func (ec *executionContext) unmarshalOCustomerHeaderSettingsInput2ᚖgithubᚗco
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalODetailsSettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐDetails(ctx context.Context, v any) (*settings.Details, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDetailsSettingsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODirection2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐDirection(ctx context.Context, v any) (*history.Direction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(history.Direction)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODirection2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐDirection(ctx context.Context, sel ast.SelectionSet, v *history.Direction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOHeaderTrait2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋheaderᚐSecondaryTrait(ctx context.Context, sel ast.SelectionSet, v *header.SecondaryTrait) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._HeaderTrait(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOHistoryFilter2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋhistoryᚐFilter(ctx context.Context, v any) (*history.Filter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputHistoryFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOHistoryPropertySettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryPropertyᚄ(ctx context.Context, v any) ([]settings.HistoryProperty, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]settings.HistoryProperty, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNHistoryPropertySettingInput2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistoryProperty(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOHistorySettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐHistory(ctx context.Context, v any) (*settings.History, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputHistorySettingsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOIdentifierSettingInput2ᚕgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐIdentifierSettingᚄ(ctx context.Context, v any) ([]settings.IdentifierSetting, error) {
@@ -7878,6 +11837,18 @@ func (ec *executionContext) unmarshalOIdentifierSettingInput2ᚕgithubᚗcomᚋp
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
@@ -7985,6 +11956,18 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalOTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -8018,6 +12001,16 @@ func (ec *executionContext) unmarshalOTraitSettingInput2ᚕgithubᚗcomᚋprofil
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTraitType2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitType(ctx context.Context, v any) (settings.TraitType, error) {
+	var res settings.TraitType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTraitType2githubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐTraitType(ctx context.Context, sel ast.SelectionSet, v settings.TraitType) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalOUnidentifiedProfileSettingsInput2ᚖgithubᚗcomᚋprofilegateᚋprofilegateᚋsettingsᚐUnidentified(ctx context.Context, v any) (*settings.Unidentified, error) {

@@ -12,10 +12,13 @@ package loaders
 
 import (
 	"context"
+
 	"net/http"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/profilegate/profilegate/history"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
@@ -35,18 +38,23 @@ type fetch = []profile.Identifier
 
 type loader = dataloader.Loader[*fetch, []profile.Record]
 
+// historyLoader batches the pages of history a request asks one history source for; a nil
+// request says "nothing from this root field".
+type historyLoader = dataloader.Loader[*history.Request, []history.Activity]
+
 // Factory makes the loaders of a request.
 type Factory struct {
-	sources []*sources.Guarded
-	rounds  int
-	wait    time.Duration
+	sources   []*sources.Guarded
+	histories []*sources.GuardedHistory
+	rounds    int
+	wait      time.Duration
 }
 
 // NewFactory returns a Factory over sources for resolutions of at most rounds rounds (the
-// stitching depth plus one). wait is a safety bound: should a root field not hand its key, a
-// batch goes after wait anyway.
-func NewFactory(srcs []*sources.Guarded, rounds int, wait time.Duration) *Factory {
-	return &Factory{sources: srcs, rounds: rounds, wait: wait}
+// stitching depth plus one), and over the history sources. wait is a safety bound: should a
+// root field not hand its key, a batch goes after wait anyway.
+func NewFactory(srcs []*sources.Guarded, histories []*sources.GuardedHistory, rounds int, wait time.Duration) *Factory {
+	return &Factory{sources: srcs, histories: histories, rounds: rounds, wait: wait}
 }
 
 // Loaders are one request's loaders: one per source and round.
@@ -56,6 +64,9 @@ type Loaders struct {
 	// byRound[r][i] is the loader of source i in round r; nil when the operation has a single
 	// root field (or runs them one after another): its lookups then go at once.
 	byRound [][]*loader
+	// histories[i] is the loader of history source i, one page per root field; nil with
+	// byRound.
+	histories []*historyLoader
 }
 
 // New returns fresh loaders. They are built at the first lookup, when the operation is known.
@@ -80,6 +91,14 @@ func (l *Loaders) build(ctx context.Context) {
 		for i, s := range l.factory.sources {
 			l.byRound[r][i] = dataloader.NewBatchedLoader(batch(s), opts...)
 		}
+	}
+	hopts := []dataloader.Option[*history.Request, []history.Activity]{
+		dataloader.WithBatchCapacity[*history.Request, []history.Activity](roots),
+		dataloader.WithWait[*history.Request, []history.Activity](l.factory.wait),
+		dataloader.WithCache[*history.Request, []history.Activity](&dataloader.NoCache[*history.Request, []history.Activity]{}),
+	}
+	for _, h := range l.factory.histories {
+		l.histories = append(l.histories, dataloader.NewBatchedLoader(historyBatch(h), hopts...))
 	}
 }
 
@@ -123,10 +142,12 @@ func For(ctx context.Context) *Loaders {
 	return l
 }
 
-// participant is one root field's part in the request's rounds.
+// participant is one root field's part in the request's rounds and its history page.
 type participant struct {
 	mu   sync.Mutex
 	next int // the next round it takes part in
+	// paged is set once it has asked for its page of history, or said it will not.
+	paged bool
 }
 
 type participantKey struct{}
@@ -137,7 +158,11 @@ type participantKey struct{}
 func AroundRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	p := &participant{}
 	ctx = context.WithValue(ctx, participantKey{}, p)
-	defer For(ctx).Done(ctx)
+	defer func() {
+		l := For(ctx)
+		l.Done(ctx)
+		l.historyDone(ctx)
+	}()
 	return next(ctx)
 }
 
@@ -284,6 +309,109 @@ func batch(s *sources.Guarded) dataloader.BatchFunc[*fetch, []profile.Record] {
 			if err != nil {
 				results[i].Error = err // answered, but maybe not everything: the records count
 			}
+		}
+		return results
+	}
+}
+
+// History asks the history sources for the page of the resolution in ctx: one request per
+// source named in reqs. Its requests join those of the operation's other root fields: one
+// statement per source, which goes once every root field has asked or finished.
+func (l *Loaders) History(ctx context.Context, reqs map[string]history.Request) (map[string][]history.Activity, map[string]error) {
+	l.once.Do(func() { l.build(ctx) })
+	found, errs := map[string][]history.Activity{}, map[string]error{}
+	p, _ := ctx.Value(participantKey{}).(*participant)
+	batched := false
+	if p != nil && l.histories != nil {
+		p.mu.Lock()
+		batched, p.paged = !p.paged, true
+		p.mu.Unlock()
+	}
+	thunks := make([]dataloader.Thunk[[]history.Activity], len(l.factory.histories))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i, h := range l.factory.histories {
+		r, ok := reqs[h.Name()]
+		switch {
+		case batched && ok:
+			thunks[i] = l.histories[i].Load(ctx, &r)
+		case batched:
+			thunks[i] = l.histories[i].Load(ctx, nil)
+		case ok:
+			wg.Go(func() {
+				pages, err := h.History(context.WithoutCancel(ctx), []history.Request{r})
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs[h.Name()] = err
+					return
+				}
+				found[h.Name()] = pages[0]
+			})
+		}
+	}
+	wg.Wait()
+	for i, h := range l.factory.histories {
+		if thunks[i] == nil {
+			continue
+		}
+		if _, ok := reqs[h.Name()]; !ok {
+			continue
+		}
+		page, err := thunks[i]()
+		if err != nil {
+			errs[h.Name()] = err
+			continue
+		}
+		found[h.Name()] = page
+	}
+	return found, errs
+}
+
+// historyDone hands the history loaders the empty keys of a root field that asked no
+// history, so the others' pages need not wait for it.
+func (l *Loaders) historyDone(ctx context.Context) {
+	if l == nil || l.histories == nil {
+		return
+	}
+	p, _ := ctx.Value(participantKey{}).(*participant)
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	paged := p.paged
+	p.paged = true
+	p.mu.Unlock()
+	if !paged {
+		for _, ld := range l.histories {
+			ld.Load(ctx, nil)
+		}
+	}
+}
+
+// historyBatch reads the pages of a batch of requests in one statement; nil keys ask nothing.
+func historyBatch(h *sources.GuardedHistory) dataloader.BatchFunc[*history.Request, []history.Activity] {
+	return func(ctx context.Context, keys []*history.Request) []*dataloader.Result[[]history.Activity] {
+		results := make([]*dataloader.Result[[]history.Activity], len(keys))
+		var reqs []history.Request
+		var at []int
+		for i, k := range keys {
+			results[i] = &dataloader.Result[[]history.Activity]{}
+			if k != nil {
+				reqs = append(reqs, *k)
+				at = append(at, i)
+			}
+		}
+		if len(reqs) == 0 {
+			return results
+		}
+		pages, err := h.History(context.WithoutCancel(ctx), reqs)
+		for j, i := range at {
+			if err != nil {
+				results[i].Error = err
+				continue
+			}
+			results[i].Data = pages[j]
 		}
 		return results
 	}

@@ -75,7 +75,7 @@ func factory(wait time.Duration, srcs ...*fakeSource) *loaders.Factory {
 	for _, src := range srcs {
 		guarded = append(guarded, sources.Guard(src, 5*time.Second, sources.Breaker{}, nil))
 	}
-	return loaders.NewFactory(guarded, 3, wait)
+	return loaders.NewFactory(guarded, nil, 3, wait)
 }
 
 // operation returns a context carrying a parsed operation, as gqlgen hands it to resolvers,

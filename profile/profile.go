@@ -38,6 +38,9 @@ type Profile struct {
 	Identifiers []Identifier
 	Traits      []Trait
 	Sources     []string
+	// Records are the source records merged into the person, by source priority; history is
+	// read by them.
+	Records []RecordRef
 	// UpdatedAt is the latest change among the person's records.
 	UpdatedAt time.Time
 	// FirstSeen, LastSeen and ContactCount are kept for unidentified contacts only.
@@ -52,6 +55,25 @@ type Trait struct {
 	Label  string
 	Value  string
 	Source string
+	// UpdatedAt is when the source last changed the value; zero when it does not tell.
+	UpdatedAt time.Time
+}
+
+// RecordRef names one source record of a person.
+type RecordRef struct {
+	Source string
+	ID     string
+}
+
+// RecordIDs returns the ids of the person's records in source.
+func (p *Profile) RecordIDs(source string) []string {
+	var ids []string
+	for _, r := range p.Records {
+		if r.Source == source {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 // Trait returns the profile's trait with key.

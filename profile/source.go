@@ -19,6 +19,9 @@ type Record struct {
 type TraitValue struct {
 	Key   string
 	Value string
+	// UpdatedAt is when the source last changed the value, where it tells (an identity graph's
+	// trait row); zero means the record's UpdatedAt.
+	UpdatedAt time.Time
 }
 
 // Has reports whether the record carries id.

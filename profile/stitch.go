@@ -209,6 +209,7 @@ func (s *Stitcher) build(records []*Record) *Profile {
 		if !slices.Contains(p.Sources, r.Source) {
 			p.Sources = append(p.Sources, r.Source)
 		}
+		p.Records = append(p.Records, RecordRef{Source: r.Source, ID: r.ID})
 		if r.UpdatedAt.After(p.UpdatedAt) {
 			p.UpdatedAt = r.UpdatedAt
 		}
@@ -241,15 +242,18 @@ func (s *Stitcher) build(records []*Record) *Profile {
 // traits takes each trait from the highest-priority source that has it.
 func (s *Stitcher) traits(records []*Record) []Trait {
 	var keys []string
-	values := map[string]map[string]string{} // trait key -> source -> value
+	values := map[string]map[string]TraitValue{} // trait key -> source -> value
 	for _, r := range records {
 		for _, t := range r.Traits {
 			if values[t.Key] == nil {
-				values[t.Key] = map[string]string{}
+				values[t.Key] = map[string]TraitValue{}
 				keys = append(keys, t.Key)
 			}
 			if _, ok := values[t.Key][r.Source]; !ok { // a source's newest record comes first
-				values[t.Key][r.Source] = t.Value
+				if t.UpdatedAt.IsZero() {
+					t.UpdatedAt = r.UpdatedAt
+				}
+				values[t.Key][r.Source] = t
 			}
 		}
 	}
@@ -261,7 +265,7 @@ func (s *Stitcher) traits(records []*Record) []Trait {
 		}
 		for _, src := range order {
 			if v, ok := values[k][src]; ok {
-				out = append(out, Trait{Key: k, Label: s.label(k), Value: v, Source: src})
+				out = append(out, Trait{Key: k, Label: s.label(k), Value: v.Value, Source: src, UpdatedAt: v.UpdatedAt})
 				break
 			}
 		}

@@ -171,10 +171,11 @@ func TestMatchMergedProfile(t *testing.T) {
 	if want := "[user_id:u-1001 email:ada@example.com phonenumber:+14155550100]"; got != want {
 		t.Errorf("identifiers %s, want %s", got, want)
 	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) // the records' change time, as neither source tells a trait's own
 	want := map[string]Trait{
-		"first_name": {"first_name", "First name", "Ada", "crm"},
-		"plan":       {"plan", "Plan", "gold", "warehouse"},
-		"ltv":        {"ltv", "Lifetime value", "12", "warehouse"},
+		"first_name": {Key: "first_name", Label: "First name", Value: "Ada", Source: "crm", UpdatedAt: at},
+		"plan":       {Key: "plan", Label: "Plan", Value: "gold", Source: "warehouse", UpdatedAt: at},
+		"ltv":        {Key: "ltv", Label: "Lifetime value", Value: "12", Source: "warehouse", UpdatedAt: at},
 	}
 	for k, w := range want {
 		if tr, _ := p.Trait(k); tr != w {

@@ -9,9 +9,11 @@ import (
 	"context"
 
 	"github.com/profilegate/profilegate/auth"
+	"github.com/profilegate/profilegate/details"
 	"github.com/profilegate/profilegate/graph"
 	"github.com/profilegate/profilegate/graph/model"
 	"github.com/profilegate/profilegate/header"
+	"github.com/profilegate/profilegate/history"
 	"github.com/profilegate/profilegate/httpapi"
 	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/profile"
@@ -75,6 +77,37 @@ func (r *queryResolver) Profile(ctx context.Context, id string) (*profile.Profil
 	}
 	report(ctx, errs)
 	return p, nil
+}
+
+// CustomerDetails is the resolver for the customerDetails field.
+func (r *queryResolver) CustomerDetails(ctx context.Context, profileID string) (*details.CustomerDetails, error) {
+	d, errs, err := r.Desk.CustomerDetails(ctx, loaders.For(ctx), profileID, isAdmin(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if d == nil && len(errs) > 0 {
+		return nil, fail(ctx, errs)
+	}
+	report(ctx, errs)
+	if d == nil {
+		d = emptyDetails(profileID)
+	}
+	return d, nil
+}
+
+// CustomerHistory is the resolver for the customerHistory field.
+func (r *queryResolver) CustomerHistory(ctx context.Context, profileID string, first *int, after *string, filter *history.Filter) (*model.ActivityConnection, error) {
+	q, err := historyQuery(first, after, filter, r.maxPage())
+	if err != nil {
+		return nil, err
+	}
+	l := loaders.For(ctx)
+	page, errs, err := r.Desk.CustomerHistory(ctx, l, l, profileID, q, isAdmin(ctx))
+	if err != nil {
+		return nil, err
+	}
+	report(ctx, errs)
+	return activityConnection(page), nil
 }
 
 // Settings is the resolver for the settings field.

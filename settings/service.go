@@ -163,6 +163,8 @@ type Update struct {
 	Search       *Search
 	Components   *Components
 	Unidentified *Unidentified
+	Details      *Details
+	History      *History
 }
 
 // Update applies u as a whole or not at all. Problems of the new settings come back as field
@@ -179,9 +181,9 @@ func (s *Service) Update(ctx context.Context, u Update) (*Snapshot, []FieldError
 	next := u.apply(&cur.Settings)
 	gated := next.Clone()
 	gated.canonical(s.norm)
-	if headerAndSearchReadOnly(u.Client) && !headerAndSearchEqual(&cur.Settings, gated) {
+	if headerAndSearchReadOnly(u.Client) && !gatedEqual(&cur.Settings, gated) {
 		return nil, nil, errcode.Errorf(errcode.SettingsReadOnly,
-			"the customer header and profile search settings are read-only for Flex UI %s; they can be changed from Flex UI %s or newer",
+			"the customer header, profile search, customer details and history settings are read-only for Flex UI %s; they can be changed from Flex UI %s or newer",
 			u.Client, MinFlexVersion)
 	}
 	if errs := Validate(next, s.norm); len(errs) > 0 {
@@ -223,6 +225,12 @@ func (u *Update) apply(cur *Settings) *Settings {
 	}
 	if u.Unidentified != nil {
 		next.Unidentified = *u.Unidentified
+	}
+	if u.Details != nil {
+		next.Details = *u.Details
+	}
+	if u.History != nil {
+		next.History = *u.History
 	}
 	return next.Clone()
 }

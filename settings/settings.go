@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,8 @@ type Settings struct {
 	Search       Search              `json:"profileSearch" yaml:"search"`
 	Components   Components          `json:"components" yaml:"components"`
 	Unidentified Unidentified        `json:"unidentifiedProfiles" yaml:"unidentified_profiles"`
+	Details      Details             `json:"details" yaml:"details"`
+	History      History             `json:"history" yaml:"history"`
 }
 
 // Default returns the settings of a deployment that configures none: the header shows
@@ -140,6 +143,8 @@ func (s *Settings) Clone() *Settings {
 	c.Traits = slices.Clone(s.Traits)
 	c.Header.NameTraits = slices.Clone(s.Header.NameTraits)
 	c.Search.Identifiers = slices.Clone(s.Search.Identifiers)
+	c.Details = s.Details.clone()
+	c.History = s.History.clone()
 	return &c
 }
 
@@ -196,12 +201,16 @@ func (s *Settings) canonical(norm *profile.Normalizer) {
 	if s.Header.NameTraits == nil {
 		s.Header.NameTraits = []string{}
 	}
+	s.Details.canonical()
+	s.History.canonical()
 }
 
-// headerAndSearchEqual reports whether a and b have the same customer header and profile
-// search settings, the ones Flex UI clients older than 2.8.0 may not change.
-func headerAndSearchEqual(a, b *Settings) bool {
-	return slices.Equal(a.Header.NameTraits, b.Header.NameTraits) &&
+// gatedEqual reports whether a and b have the same customer header, profile search, customer
+// details and history settings, the ones Flex UI clients older than 2.8.0 may not change.
+// Both must be canonical.
+func gatedEqual(a, b *Settings) bool {
+	return reflect.DeepEqual(a.Details, b.Details) && reflect.DeepEqual(a.History, b.History) &&
+		slices.Equal(a.Header.NameTraits, b.Header.NameTraits) &&
 		a.Header.SecondaryTrait == b.Header.SecondaryTrait &&
 		a.Header.SecondaryLabel == b.Header.SecondaryLabel &&
 		a.Header.AvatarTrait == b.Header.AvatarTrait &&

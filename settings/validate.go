@@ -3,6 +3,8 @@ package settings
 import (
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -45,6 +47,17 @@ const (
 	MaxBadgeLabel  = 32
 	MaxTraits      = 500
 	MaxNameTraits  = 5
+	// MaxGroups bounds the customer details' groups, MaxGroupTraits each group's traits.
+	MaxGroups      = 20
+	MaxGroupTraits = 50
+	// MaxHistoryEvents bounds the event names the history lists, MaxEventProperties each
+	// one's properties.
+	MaxHistoryEvents   = 200
+	MaxEventProperties = 50
+	// MaxEventName bounds an event name and a property key.
+	MaxEventName = 128
+	// MaxHistoryPageSize bounds the history's default page size.
+	MaxHistoryPageSize = 100
 )
 
 type validator struct {
@@ -73,6 +86,8 @@ func Validate(s *Settings, norm *profile.Normalizer) []FieldError {
 	traits := v.traits(s)
 	v.header(s, traits)
 	v.search(s)
+	v.details(s, traits)
+	v.history(s)
 	v.text(s.Unidentified.BadgeLabel, MaxBadgeLabel, true, "unidentifiedProfiles", "badgeLabel")
 	return v.errs
 }
@@ -180,4 +195,75 @@ func (c *ErrorCode) UnmarshalGQL(v any) error {
 	}
 	*c = ErrorCode(s)
 	return nil
+}
+
+func (v *validator) details(s *Settings, traits map[string]bool) {
+	groups := s.Details.Groups
+	if len(groups) > MaxGroups {
+		v.add(ErrInvalid, "at most %d groups can be configured", []any{MaxGroups}, "details", "groups")
+	}
+	names, keys := map[string]bool{}, map[string]bool{}
+	for gi, g := range groups {
+		at := strconv.Itoa(gi)
+		v.text(g.Name, MaxDisplayName, true, "details", "groups", at, "name")
+		if names[g.Name] || g.Name == OtherGroup && !s.Details.HideOther {
+			v.add(ErrDuplicate, "group %q is listed twice (\"Other\" holds the traits no group names unless hideOther)", []any{errcode.Truncate(g.Name, 64)}, "details", "groups", at, "name")
+		}
+		names[g.Name] = true
+		if len(g.Traits) > MaxGroupTraits {
+			v.add(ErrInvalid, "a group holds at most %d traits", []any{MaxGroupTraits}, "details", "groups", at, "traits")
+		}
+		for ti, t := range g.Traits {
+			tat := strconv.Itoa(ti)
+			switch {
+			case !traits[t.Key]:
+				v.add(ErrNotConfigured, "trait %q is not configured; "+configureFirst, []any{errcode.Truncate(t.Key, 64)}, "details", "groups", at, "traits", tat, "key")
+			case keys[t.Key]:
+				v.add(ErrDuplicate, "trait %q is in the details twice", []any{t.Key}, "details", "groups", at, "traits", tat, "key")
+			}
+			keys[t.Key] = true
+			v.text(t.Label, MaxDisplayName, false, "details", "groups", at, "traits", tat, "label")
+			if t.Type != "" && !slices.Contains(TraitTypes, t.Type) {
+				v.add(ErrInvalid, "%q is not a trait type", []any{errcode.Truncate(string(t.Type), 32)}, "details", "groups", at, "traits", tat, "type")
+			}
+			if t.Currency != "" && !currencyCode.MatchString(t.Currency) {
+				v.add(ErrInvalid, "%q is not an ISO 4217 currency code such as USD", []any{errcode.Truncate(t.Currency, 16)}, "details", "groups", at, "traits", tat, "currency")
+			}
+		}
+	}
+}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+func (v *validator) history(s *Settings) {
+	h := s.History
+	if h.PageSize != 0 && (h.PageSize < 1 || h.PageSize > MaxHistoryPageSize) {
+		v.add(ErrInvalid, "the page size is 1 to %d", []any{MaxHistoryPageSize}, "history", "pageSize")
+	}
+	if len(h.Events) > MaxHistoryEvents {
+		v.add(ErrInvalid, "at most %d events can be listed", []any{MaxHistoryEvents}, "history", "events")
+	}
+	seen := map[string]bool{}
+	for i, e := range h.Events {
+		at := strconv.Itoa(i)
+		v.text(e.Name, MaxEventName, true, "history", "events", at, "name")
+		if seen[e.Name] {
+			v.add(ErrDuplicate, "event %q is listed twice", []any{errcode.Truncate(e.Name, 64)}, "history", "events", at, "name")
+		}
+		seen[e.Name] = true
+		v.text(e.Label, MaxDisplayName, false, "history", "events", at, "label")
+		if len(e.Properties) > MaxEventProperties {
+			v.add(ErrInvalid, "an event shows at most %d properties", []any{MaxEventProperties}, "history", "events", at, "properties")
+		}
+		props := map[string]bool{}
+		for pi, p := range e.Properties {
+			pat := strconv.Itoa(pi)
+			v.text(p.Key, MaxEventName, true, "history", "events", at, "properties", pat, "key")
+			if props[p.Key] {
+				v.add(ErrDuplicate, "property %q is listed twice", []any{errcode.Truncate(p.Key, 64)}, "history", "events", at, "properties", pat, "key")
+			}
+			props[p.Key] = true
+			v.text(p.Label, MaxDisplayName, false, "history", "events", at, "properties", pat, "label")
+		}
+	}
 }

@@ -8,9 +8,21 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/profilegate/profilegate/desk"
+	"github.com/profilegate/profilegate/history"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/settings"
 )
+
+// A page of a person's history, newest first, as a Relay cursor connection.
+type ActivityConnection struct {
+	// The activities on this page.
+	Edges []*history.Edge `json:"edges"`
+	// Where this page lies in the whole history.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// From when each source holding the person's history has it complete.
+	Coverage []*desk.Coverage `json:"coverage"`
+}
 
 // An identifier to look a contact up by.
 type IdentifierInput struct {

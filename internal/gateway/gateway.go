@@ -115,6 +115,8 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 	checks := []telemetry.Check{{Name: "store", Ping: st.Ping}}
 	go g.prune(ctx, st, o.now)
 	var guarded []*sources.Guarded
+	var histories []*sources.GuardedHistory
+	var deskHistories []desk.HistorySource
 	indexMetrics := g.metrics.MatchIndexes(time.Now)
 	owner := replicaName()
 	for _, sc := range cfg.Sources {
@@ -136,7 +138,16 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 			g.indexes = append(g.indexes, ix)
 		}
 		b := cfg.SourceBreaker(sc)
-		guarded = append(guarded, sources.Guard(src, cfg.SourceTimeout(sc), sources.Breaker{Failures: b.Failures, OpenFor: b.OpenFor}, g.metrics))
+		gs := sources.Guard(src, cfg.SourceTimeout(sc), sources.Breaker{Failures: b.Failures, OpenFor: b.OpenFor}, g.metrics)
+		guarded = append(guarded, gs)
+		if sc.History != nil {
+			hs, err := src.History(*sc.History)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+			}
+			h := gs.WithHistory(hs)
+			histories, deskHistories = append(histories, h), append(deskHistories, h)
+		}
 	}
 	g.counter = ratelimit.NewLocal()
 	if cfg.Limits.RedisURL != "" {
@@ -173,14 +184,15 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 			UnidentifiedStore: telemetry.CountingStore{UnidentifiedStore: st, Metrics: g.metrics},
 			Counter:           g.counter, PerMinute: cfg.Limits.PerCaller.NewContactsPerMinute, Caller: callerOf, Warn: g.counterFailed,
 		},
-		Now: o.now,
+		Now:     o.now,
+		History: deskHistories,
 	}, settingsService)
 	res := &resolvers.Resolver{Desk: deskService, SettingsService: settingsService, MaxPageSize: cfg.Limits.MaxPageSize}
 	api, err := graphQLHandler(res, cfg, o.log)
 	if err != nil {
 		return nil, err
 	}
-	gql := loaders.NewFactory(guarded, cfg.StitchDepth+1, cfg.BatchWait).Middleware(api)
+	gql := loaders.NewFactory(guarded, histories, cfg.StitchDepth+1, cfg.BatchWait).Middleware(api)
 	g.handler = g.routes(g.edge(authn, gql), cfg.MetricsAddr == "")
 	if cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()
@@ -197,12 +209,14 @@ func (g *Gateway) openSource(ctx context.Context, sc config.SourceConfig, norm *
 		return nil, err
 	}
 	if seed {
-		seedTables := demo.SeedWarehouse
+		seedTables := []func(context.Context, *sqlx.DB) error{demo.SeedWarehouse, demo.SeedWarehouseHistory}
 		if sc.Records != nil {
-			seedTables = demo.SeedCRM
+			seedTables = []func(context.Context, *sqlx.DB) error{demo.SeedCRM, demo.SeedCRMHistory}
 		}
-		if err := seedTables(ctx, db); err != nil {
-			return nil, err
+		for _, fill := range seedTables {
+			if err := fill(ctx, db); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if sc.Records != nil {

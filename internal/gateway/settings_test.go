@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -122,6 +123,8 @@ func TestAccessByRole(t *testing.T) {
 		{"searchProfiles", `{ searchProfiles(identifier: {key: "email", value: "ada.lovelace@example.com"}) { totalCount } }`, false},
 		{"profile", `{ profile(id: "pf_ZW1haWw6YWRhQGV4YW1wbGUuY29t") { id } }`, false},
 		{"settings", `{ settings { version } }`, false},
+		{"customerDetails", `{ customerDetails(profileId: "pf_ZW1haWw6YWRhQGV4YW1wbGUuY29t") { groups { name } } }`, false},
+		{"customerHistory", `{ customerHistory(profileId: "pf_ZW1haWw6YWRhQGV4YW1wbGUuY29t") { edges { cursor } } }`, false},
 		{"settingsHistory", `{ settingsHistory { version } }`, true},
 		{"updateSettings", `mutation { updateSettings(input: {expectedVersion: 1}) { settings { version } } }`, true},
 	}
@@ -195,6 +198,26 @@ func TestFlexUIVersionGate(t *testing.T) {
 			}
 		})
 	}
+	t.Run("DetailsAndHistory", func(t *testing.T) {
+		for _, section := range []map[string]any{
+			{"details": map[string]any{"groups": []map[string]any{{"name": "Who", "traits": []map[string]any{{"key": "first_name"}}}}}},
+			{"history": map[string]any{"pageSize": 5, "events": []map[string]any{}}},
+		} {
+			for _, version := range []string{"2.7.3", "2.8.0"} {
+				before := readSettings(g, nil)
+				input := map[string]any{"expectedVersion": before.Version}
+				maps.Copy(input, section)
+				r := g.PostWith(http.Header{"X-Flex-Ui-Version": {version}}, updateMutation, map[string]any{"input": input})
+				after := readSettings(g, nil)
+				if version == "2.7.3" && (!slices.Equal(r.Codes(), []string{"SETTINGS_READ_ONLY"}) || after.Version != before.Version) {
+					t.Fatalf("%v from %s: %s; want SETTINGS_READ_ONLY and nothing saved", section, version, r.Raw)
+				}
+				if version == "2.8.0" && (len(r.Errors) > 0 || after.Version != before.Version+1) {
+					t.Fatalf("%v from %s refused: %s", section, version, r.Raw)
+				}
+			}
+		}
+	})
 	t.Run("OldClientChangesOtherSettings", func(t *testing.T) {
 		h := http.Header{"X-Flex-Ui-Version": {"2.7.3"}}
 		updateSettings(g, h, map[string]any{"unidentifiedProfiles": map[string]any{"showToAgents": true, "badgeLabel": "First call"}})
@@ -215,6 +238,13 @@ func TestSettingsValidationOverHTTP(t *testing.T) {
 		"traits":          []map[string]any{{"key": "first_name"}, {"key": "email", "displayName": "E-mail"}},
 		"customerHeader":  map[string]any{"nameTraits": []string{"first_name", "nickname"}, "avatarTrait": "profile_image_url"},
 		"profileSearch":   map[string]any{"allIdentifiers": false, "identifiers": []string{"fax"}},
+		"details": map[string]any{"groups": []map[string]any{
+			{"name": "Contact", "traits": []map[string]any{{"key": "first_name"}, {"key": "nickname"}}},
+			{"name": "Contact", "traits": []map[string]any{{"key": "first_name", "type": "CURRENCY", "currency": "dollars"}}},
+		}},
+		"history": map[string]any{"pageSize": 500, "events": []map[string]any{
+			{"name": "Order Completed"}, {"name": "Order Completed", "properties": []map[string]any{{"key": ""}}},
+		}},
 	}}).Decode(t, &out)
 	var got []string
 	for _, e := range out.UpdateSettings.UserErrors {
@@ -225,6 +255,13 @@ func TestSettingsValidationOverHTTP(t *testing.T) {
 		"customerHeader.nameTraits.1 NOT_CONFIGURED",
 		"customerHeader.avatarTrait NOT_CONFIGURED",
 		"profileSearch.identifiers.0 NOT_CONFIGURED",
+		"details.groups.0.traits.1.key NOT_CONFIGURED",
+		"details.groups.1.name DUPLICATE",
+		"details.groups.1.traits.0.key DUPLICATE",
+		"details.groups.1.traits.0.currency INVALID",
+		"history.pageSize INVALID",
+		"history.events.1.name DUPLICATE",
+		"history.events.1.properties.0.key INVALID",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("user errors %v, want %v", got, want)
@@ -333,6 +370,20 @@ func TestComponentDisabled(t *testing.T) {
 	updateSettings(g, nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": true}})
 	if h := g.Header("email", "ada.lovelace@example.com"); h.Name != "Ada Lovelace" {
 		t.Fatalf("header with customer history on: %+v", h)
+	}
+	// Each panel tab answers only while its own component is on.
+	details := `{ customerDetails(profileId: "pf_dXNlcl9pZDp1LTEwMDE") { groups { name } } }`
+	history := `{ customerHistory(profileId: "pf_dXNlcl9pZDp1LTEwMDE") { edges { cursor } } }`
+	for _, c := range []struct {
+		details, history bool
+	}{{false, true}, {true, false}} {
+		updateSettings(g, nil, map[string]any{"components": map[string]any{"customerDetails": c.details, "customerHistory": c.history}})
+		for q, on := range map[string]bool{details: c.details, history: c.history} {
+			r := g.Post(q, nil)
+			if on && len(r.Errors) > 0 || !on && !slices.Equal(r.Codes(), []string{"COMPONENT_DISABLED"}) {
+				t.Errorf("details %v history %v: %s: %s", c.details, c.history, q, r.Raw)
+			}
+		}
 	}
 }
 

@@ -178,7 +178,7 @@ func (b *graphBuilder) add(vals []any) {
 		r.Traits = slices.DeleteFunc(r.Traits, func(t profile.TraitValue) bool { return t.Key == name })
 	}
 	b.traitAt[k] = at
-	r.Traits = append(r.Traits, profile.TraitValue{Key: name, Value: value})
+	r.Traits = append(r.Traits, profile.TraitValue{Key: name, Value: value, UpdatedAt: at})
 }
 
 func (b *graphBuilder) records() []profile.Record {

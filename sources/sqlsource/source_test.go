@@ -172,7 +172,7 @@ func TestIdentityGraphLookup(t *testing.T) {
 				t.Fatalf("%d queries for one lookup, want 1", q)
 			}
 			for _, r := range recs {
-				if r.ID == "seg-ada" && fmt.Sprint(r.Traits) != "[{lifetime_value 1234.50} {plan gold}]" {
+				if r.ID == "seg-ada" && fmt.Sprint(r.Traits) != "[{lifetime_value 1234.50 2026-11-20 12:00:00 +0000 UTC} {plan gold 2026-11-20 12:00:00 +0000 UTC}]" {
 					t.Fatalf("traits %v", r.Traits)
 				}
 			}

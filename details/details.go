@@ -161,7 +161,9 @@ func money(f float64, code string) string {
 		return printer.Sprint(number.Decimal(f, number.MinFractionDigits(2), number.MaxFractionDigits(2))) + " " + code
 	}
 	scale, _ := currency.Standard.Rounding(unit)
-	amount := printer.Sprint(number.Decimal(math.Abs(f), number.MinFractionDigits(scale), number.MaxFractionDigits(scale)))
+	pow := math.Pow10(scale)
+	rounded := math.Round(math.Abs(f)*pow) / pow // half away from zero, as receipts round
+	amount := printer.Sprint(number.Decimal(rounded, number.MinFractionDigits(scale), number.MaxFractionDigits(scale)))
 	symbol := printer.Sprint(currency.Symbol(unit))
 	if strings.IndexFunc(symbol, unicode.IsLetter) >= 0 && len([]rune(symbol)) > 1 {
 		symbol += " " // "CHF 12.00", but "$12.00"

@@ -154,6 +154,91 @@ func (v *CustomerHeaderSettingsInput) GetSecondaryLabel() *string { return v.Sec
 // GetAvatarTrait returns CustomerHeaderSettingsInput.AvatarTrait, and is useful for accessing the field via an interface.
 func (v *CustomerHeaderSettingsInput) GetAvatarTrait() *string { return v.AvatarTrait }
 
+// A trait of a details group.
+type DetailTraitSettingInput struct {
+	// A configured trait's key.
+	Key string `json:"key"`
+	// The label in the details; the trait's display name when omitted.
+	Label *string `json:"label"`
+	// How its value is formatted; STRING when omitted.
+	Type *TraitType `json:"type"`
+	// For CURRENCY, the ISO 4217 code; USD when omitted.
+	Currency *string `json:"currency"`
+}
+
+// GetKey returns DetailTraitSettingInput.Key, and is useful for accessing the field via an interface.
+func (v *DetailTraitSettingInput) GetKey() string { return v.Key }
+
+// GetLabel returns DetailTraitSettingInput.Label, and is useful for accessing the field via an interface.
+func (v *DetailTraitSettingInput) GetLabel() *string { return v.Label }
+
+// GetType returns DetailTraitSettingInput.Type, and is useful for accessing the field via an interface.
+func (v *DetailTraitSettingInput) GetType() *TraitType { return v.Type }
+
+// GetCurrency returns DetailTraitSettingInput.Currency, and is useful for accessing the field via an interface.
+func (v *DetailTraitSettingInput) GetCurrency() *string { return v.Currency }
+
+// How the customer details group and show traits.
+type DetailsSettingsInput struct {
+	// Up to 20 groups, in order, each naming configured traits; none for the default "Contact" group.
+	Groups []TraitGroupSettingInput `json:"groups"`
+	// Leave out the traits no group names.
+	HideOther *bool `json:"hideOther"`
+}
+
+// GetGroups returns DetailsSettingsInput.Groups, and is useful for accessing the field via an interface.
+func (v *DetailsSettingsInput) GetGroups() []TraitGroupSettingInput { return v.Groups }
+
+// GetHideOther returns DetailsSettingsInput.HideOther, and is useful for accessing the field via an interface.
+func (v *DetailsSettingsInput) GetHideOther() *bool { return v.HideOther }
+
+// An event the history shows.
+type HistoryEventSettingInput struct {
+	// The event's name, unique.
+	Name string `json:"name"`
+	// The label shown instead of the name.
+	Label *string `json:"label"`
+	// Up to 50 properties shown, in order; empty or omitted shows all.
+	Properties []HistoryPropertySettingInput `json:"properties"`
+}
+
+// GetName returns HistoryEventSettingInput.Name, and is useful for accessing the field via an interface.
+func (v *HistoryEventSettingInput) GetName() string { return v.Name }
+
+// GetLabel returns HistoryEventSettingInput.Label, and is useful for accessing the field via an interface.
+func (v *HistoryEventSettingInput) GetLabel() *string { return v.Label }
+
+// GetProperties returns HistoryEventSettingInput.Properties, and is useful for accessing the field via an interface.
+func (v *HistoryEventSettingInput) GetProperties() []HistoryPropertySettingInput { return v.Properties }
+
+// A property of an event as the history shows it.
+type HistoryPropertySettingInput struct {
+	// The property's key.
+	Key string `json:"key"`
+	// The label shown; the key when omitted.
+	Label *string `json:"label"`
+}
+
+// GetKey returns HistoryPropertySettingInput.Key, and is useful for accessing the field via an interface.
+func (v *HistoryPropertySettingInput) GetKey() string { return v.Key }
+
+// GetLabel returns HistoryPropertySettingInput.Label, and is useful for accessing the field via an interface.
+func (v *HistoryPropertySettingInput) GetLabel() *string { return v.Label }
+
+// What the customer history shows.
+type HistorySettingsInput struct {
+	// The default page size, 1 to 100; 20 when omitted.
+	PageSize *int `json:"pageSize"`
+	// Up to 200 events shown, with labels and properties; empty shows every event.
+	Events []HistoryEventSettingInput `json:"events"`
+}
+
+// GetPageSize returns HistorySettingsInput.PageSize, and is useful for accessing the field via an interface.
+func (v *HistorySettingsInput) GetPageSize() *int { return v.PageSize }
+
+// GetEvents returns HistorySettingsInput.Events, and is useful for accessing the field via an interface.
+func (v *HistorySettingsInput) GetEvents() []HistoryEventSettingInput { return v.Events }
+
 // An identifier to look a contact up by.
 type IdentifierInput struct {
 	// The identifier's key: `user_id`, `email`, `phonenumber`, `anonymous_id`, or a custom key from
@@ -700,7 +785,7 @@ type SettingsSettings struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	// Who saved it: `key:<name>`, `jwt:<subject>`, `anonymous` (auth off) or `config` (the initial settings).
 	UpdatedBy string `json:"updatedBy"`
-	// Whether this client may change `customerHeader` and `profileSearch` (false for Flex UI older than 2.8.0).
+	// Whether this client may change `customerHeader`, `profileSearch`, `details` and `history` (false for Flex UI older than 2.8.0).
 	HeaderAndSearchEditable bool `json:"headerAndSearchEditable"`
 	// The identifiers, in priority order: lookups and profile ids prefer the first.
 	Identifiers []SettingsSettingsIdentifiersIdentifierSetting `json:"identifiers"`
@@ -907,6 +992,20 @@ func (v *SettingsSettingsUnidentifiedProfilesUnidentifiedProfileSettings) GetBad
 	return v.BadgeLabel
 }
 
+// A group of the customer details.
+type TraitGroupSettingInput struct {
+	// 1 to 64 characters, unique.
+	Name string `json:"name"`
+	// Up to 50 configured traits, each in one group only.
+	Traits []DetailTraitSettingInput `json:"traits"`
+}
+
+// GetName returns TraitGroupSettingInput.Name, and is useful for accessing the field via an interface.
+func (v *TraitGroupSettingInput) GetName() string { return v.Name }
+
+// GetTraits returns TraitGroupSettingInput.Traits, and is useful for accessing the field via an interface.
+func (v *TraitGroupSettingInput) GetTraits() []DetailTraitSettingInput { return v.Traits }
+
 // A trait's settings.
 type TraitSettingInput struct {
 	// The trait key: lower-case letters, digits and `_`.
@@ -920,6 +1019,36 @@ func (v *TraitSettingInput) GetKey() string { return v.Key }
 
 // GetDisplayName returns TraitSettingInput.DisplayName, and is useful for accessing the field via an interface.
 func (v *TraitSettingInput) GetDisplayName() *string { return v.DisplayName }
+
+// How a trait's value is formatted in the customer details.
+type TraitType string
+
+const (
+	// As it is.
+	TraitTypeString TraitType = "STRING"
+	// A number with thousands separators.
+	TraitTypeNumber TraitType = "NUMBER"
+	// A date, as the header shows dates: "Mar 4th, 2019".
+	TraitTypeDate TraitType = "DATE"
+	// A date and time in UTC: "Mar 4th, 2019, 9:00 AM UTC".
+	TraitTypeDateTime TraitType = "DATE_TIME"
+	// An amount in the trait's currency: "$1,234.50".
+	TraitTypeCurrency TraitType = "CURRENCY"
+	// An http(s) URL to open; other values are not shown as links.
+	TraitTypeLink TraitType = "LINK"
+	// A percentile, 0 to 100 (or a fraction 0.0 to 1.0): "87th percentile".
+	TraitTypePercentile TraitType = "PERCENTILE"
+)
+
+var AllTraitType = []TraitType{
+	TraitTypeString,
+	TraitTypeNumber,
+	TraitTypeDate,
+	TraitTypeDateTime,
+	TraitTypeCurrency,
+	TraitTypeLink,
+	TraitTypePercentile,
+}
 
 // How unidentified profiles are shown.
 type UnidentifiedProfileSettingsInput struct {
@@ -951,6 +1080,10 @@ type UpdateSettingsInput struct {
 	Components *ComponentsInput `json:"components"`
 	// How unidentified profiles are shown.
 	UnidentifiedProfiles *UnidentifiedProfileSettingsInput `json:"unidentifiedProfiles"`
+	// How the customer details group and show traits.
+	Details *DetailsSettingsInput `json:"details"`
+	// What the customer history shows.
+	History *HistorySettingsInput `json:"history"`
 }
 
 // GetExpectedVersion returns UpdateSettingsInput.ExpectedVersion, and is useful for accessing the field via an interface.
@@ -977,6 +1110,12 @@ func (v *UpdateSettingsInput) GetComponents() *ComponentsInput { return v.Compon
 func (v *UpdateSettingsInput) GetUnidentifiedProfiles() *UnidentifiedProfileSettingsInput {
 	return v.UnidentifiedProfiles
 }
+
+// GetDetails returns UpdateSettingsInput.Details, and is useful for accessing the field via an interface.
+func (v *UpdateSettingsInput) GetDetails() *DetailsSettingsInput { return v.Details }
+
+// GetHistory returns UpdateSettingsInput.History, and is useful for accessing the field via an interface.
+func (v *UpdateSettingsInput) GetHistory() *HistorySettingsInput { return v.History }
 
 // UpdateSettingsResponse is returned by UpdateSettings on success.
 type UpdateSettingsResponse struct {

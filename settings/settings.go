@@ -27,7 +27,8 @@ type Settings struct {
 
 // Default returns the settings of a deployment that configures none: the header shows
 // first_name + last_name, "Customer since" and profile_image_url, agents may search by every
-// searchable identifier, unidentified profiles are shown and badged "New Contact".
+// searchable identifier, unidentified profiles are shown and badged "New Contact", the
+// details show the header's traits then the others, and the history every event, 20 a page.
 func Default() Settings {
 	return Settings{
 		Header: Header{
@@ -38,6 +39,7 @@ func Default() Settings {
 		},
 		Search:       Search{AllIdentifiers: true},
 		Unidentified: Unidentified{ShowToAgents: true, BadgeLabel: "New Contact"},
+		History:      History{PageSize: DefaultHistoryPageSize},
 	}
 }
 

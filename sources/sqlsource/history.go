@@ -33,7 +33,7 @@ type HistorySource struct {
 type branch struct {
 	table string // quoted, with alias x
 	// records renders the condition on the person's record ids, given their IN list.
-	records func(in string) string
+	records                                          func(in string) string
 	id, at, name, kind, channel, direction, duration string
 	args                                             []any // of the column expressions, in order
 	trailing                                         []any // of the record condition, after the record ids

@@ -136,9 +136,9 @@ func (e *EventTables) SegmentDefaults() {
 var DefaultChannels = map[string]history.Channel{
 	"voice": history.ChannelVoice, "call": history.ChannelVoice, "phone": history.ChannelVoice,
 	"sms": history.ChannelSMS, "text": history.ChannelSMS,
-	"email": history.ChannelEmail,
+	"email":    history.ChannelEmail,
 	"whatsapp": history.ChannelWhatsApp,
-	"web": history.ChannelWeb, "webchat": history.ChannelChat, "chat": history.ChannelChat, "messenger": history.ChannelChat,
+	"web":      history.ChannelWeb, "webchat": history.ChannelChat, "chat": history.ChannelChat, "messenger": history.ChannelChat,
 }
 
 // DefaultDirections map the usual stored direction names to directions.

@@ -88,7 +88,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	}
 	response, _ := chromedp.Run(ctx, chromedp.Evaluate[string](pane))
 	shot, _ := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	keepScreenshot(t, shot)
+	keepScreenshot(t, "graphiql.png", shot)
 	if err != nil {
 		t.Fatalf("GraphiQL did not show the answer: %v (exceptions %v)", err, exceptions)
 	}
@@ -109,9 +109,9 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	}
 }
 
-// keepScreenshot writes the page's screenshot to $PROFILEGATE_ARTIFACTS (CI keeps that
-// directory) or the test's temporary directory.
-func keepScreenshot(t *testing.T, png []byte) {
+// keepScreenshot writes a page's screenshot under name to $PROFILEGATE_ARTIFACTS (CI keeps
+// that directory) or the test's temporary directory.
+func keepScreenshot(t *testing.T, name string, png []byte) {
 	if len(png) == 0 {
 		return
 	}
@@ -119,7 +119,7 @@ func keepScreenshot(t *testing.T, png []byte) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	path := filepath.Join(dir, "graphiql.png")
+	path := filepath.Join(dir, name)
 	if err := os.MkdirAll(dir, 0o755); err == nil && os.WriteFile(path, png, 0o644) == nil {
 		t.Logf("screenshot: %s", path)
 	}

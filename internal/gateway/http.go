@@ -14,6 +14,7 @@ import (
 	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/graph"
 	"github.com/profilegate/profilegate/graphiql"
+	"github.com/profilegate/profilegate/panel"
 	"github.com/profilegate/profilegate/guard"
 	"github.com/profilegate/profilegate/httpapi"
 	"github.com/profilegate/profilegate/loaders"
@@ -71,14 +72,17 @@ func (g *Gateway) edge(authn *auth.Authenticator, gql http.Handler) http.Handler
 	return httpapi.CORS(g.cfg.CORSOrigins, g.cfg.Tracing.Traced("graphql", telemetry.Requests(g.metrics, g.log, query)))
 }
 
-// routes mounts the GraphQL endpoint, GraphiQL, the health checks and, with withMetrics, the
-// metrics.
+// routes mounts the GraphQL endpoint, GraphiQL, the agent panel, the health checks and, with
+// withMetrics, the metrics.
 func (g *Gateway) routes(gql http.Handler, withMetrics bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/query", gql)
 	ui := graphiql.Handler()
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /graphiql/", ui)
+	agent := panel.Handler()
+	mux.Handle("GET /panel", agent)
+	mux.Handle("GET /panel/", agent)
 	if withMetrics {
 		mux.Handle("GET /metrics", g.metrics.Handler())
 	}

@@ -10,6 +10,50 @@ import (
 	"github.com/Khan/genqlient/graphql"
 )
 
+// What an activity is.
+type ActivityKind string
+
+const (
+	// A conversation with the contact center: a call, an SMS, an email, a chat.
+	ActivityKindInteraction ActivityKind = "INTERACTION"
+	// Something the person did, as the warehouse tracked it ("Order Completed", a page view).
+	ActivityKindEvent ActivityKind = "EVENT"
+	// A CRM's record of the person: a note, a task, a meeting.
+	ActivityKindCrmActivity ActivityKind = "CRM_ACTIVITY"
+	// A change of who the person is: two profiles merged.
+	ActivityKindIdentity ActivityKind = "IDENTITY"
+)
+
+var AllActivityKind = []ActivityKind{
+	ActivityKindInteraction,
+	ActivityKindEvent,
+	ActivityKindCrmActivity,
+	ActivityKindIdentity,
+}
+
+// How an interaction reached the person.
+type Channel string
+
+const (
+	ChannelVoice    Channel = "VOICE"
+	ChannelSms      Channel = "SMS"
+	ChannelEmail    Channel = "EMAIL"
+	ChannelWhatsapp Channel = "WHATSAPP"
+	ChannelWeb      Channel = "WEB"
+	ChannelChat     Channel = "CHAT"
+	ChannelOther    Channel = "OTHER"
+)
+
+var AllChannel = []Channel{
+	ChannelVoice,
+	ChannelSms,
+	ChannelEmail,
+	ChannelWhatsapp,
+	ChannelWeb,
+	ChannelChat,
+	ChannelOther,
+}
+
 // Which components are on.
 type ComponentsInput struct {
 	// The customer details component.
@@ -23,6 +67,134 @@ func (v *ComponentsInput) GetCustomerDetails() bool { return v.CustomerDetails }
 
 // GetCustomerHistory returns ComponentsInput.CustomerHistory, and is useful for accessing the field via an interface.
 func (v *ComponentsInput) GetCustomerHistory() bool { return v.CustomerHistory }
+
+// CustomerDetailsCustomerDetails includes the requested fields of the GraphQL type CustomerDetails.
+// The GraphQL type's documentation follows.
+//
+// A person's traits as the customer details show them, in groups.
+type CustomerDetailsCustomerDetails struct {
+	// The person.
+	Profile CustomerDetailsCustomerDetailsProfile `json:"profile"`
+	// The configured groups in order, then "Other" with the person's remaining traits unless hidden.
+	Groups []CustomerDetailsCustomerDetailsGroupsTraitGroup `json:"groups"`
+}
+
+// GetProfile returns CustomerDetailsCustomerDetails.Profile, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetails) GetProfile() CustomerDetailsCustomerDetailsProfile {
+	return v.Profile
+}
+
+// GetGroups returns CustomerDetailsCustomerDetails.Groups, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetails) GetGroups() []CustomerDetailsCustomerDetailsGroupsTraitGroup {
+	return v.Groups
+}
+
+// CustomerDetailsCustomerDetailsGroupsTraitGroup includes the requested fields of the GraphQL type TraitGroup.
+// The GraphQL type's documentation follows.
+//
+// A group of the customer details, e.g. "Contact".
+type CustomerDetailsCustomerDetailsGroupsTraitGroup struct {
+	// The group's name.
+	Name string `json:"name"`
+	// Its traits, in the configured order.
+	Traits []CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait `json:"traits"`
+}
+
+// GetName returns CustomerDetailsCustomerDetailsGroupsTraitGroup.Name, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsGroupsTraitGroup) GetName() string { return v.Name }
+
+// GetTraits returns CustomerDetailsCustomerDetailsGroupsTraitGroup.Traits, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsGroupsTraitGroup) GetTraits() []CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait {
+	return v.Traits
+}
+
+// CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait includes the requested fields of the GraphQL type DetailTrait.
+// The GraphQL type's documentation follows.
+//
+// One trait of the customer details.
+type CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait struct {
+	// The trait's key, e.g. `lifetime_value`.
+	Key string `json:"key"`
+	// The label to show: the group's override, else the trait's display name.
+	Label string `json:"label"`
+	// How the value is formatted.
+	Type TraitType `json:"type"`
+	// The raw value as the source holds it; null when the person lacks the trait.
+	Value *string `json:"value"`
+	// The value formatted by its type: "1,234.5", "Mar 4th, 2019", "$1,234.50", "87th percentile";
+	// a LINK only when it is an http(s) URL. A value that does not read as its type is shown as it is.
+	Formatted *string `json:"formatted"`
+	// The source the value was taken from; null when the person lacks the trait.
+	Source *string `json:"source"`
+	// When that source last changed the value; null when it does not tell.
+	UpdatedAt *time.Time `json:"updatedAt"`
+}
+
+// GetKey returns CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait.Key, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait) GetKey() string {
+	return v.Key
+}
+
+// GetLabel returns CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait.Label, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait) GetLabel() string {
+	return v.Label
+}
+
+// GetType returns CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait.Type, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait) GetType() TraitType {
+	return v.Type
+}
+
+// GetValue returns CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait.Value, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait) GetValue() *string {
+	return v.Value
+}
+
+// GetFormatted returns CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait.Formatted, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait) GetFormatted() *string {
+	return v.Formatted
+}
+
+// GetSource returns CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait.Source, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait) GetSource() *string {
+	return v.Source
+}
+
+// GetUpdatedAt returns CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait.UpdatedAt, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsGroupsTraitGroupTraitsDetailTrait) GetUpdatedAt() *time.Time {
+	return v.UpdatedAt
+}
+
+// CustomerDetailsCustomerDetailsProfile includes the requested fields of the GraphQL type Profile.
+// The GraphQL type's documentation follows.
+//
+// One person as the sources know them, merged across sources.
+type CustomerDetailsCustomerDetailsProfile struct {
+	// A stable, opaque id derived from the person's best identifier.
+	Id string `json:"id"`
+	// Whether the person is a known customer.
+	Status ProfileStatus `json:"status"`
+}
+
+// GetId returns CustomerDetailsCustomerDetailsProfile.Id, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsProfile) GetId() string { return v.Id }
+
+// GetStatus returns CustomerDetailsCustomerDetailsProfile.Status, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsCustomerDetailsProfile) GetStatus() ProfileStatus { return v.Status }
+
+// CustomerDetailsResponse is returned by CustomerDetails on success.
+type CustomerDetailsResponse struct {
+	// The customer details of a person: their traits in the groups admins configure (then "Other"
+	// with the rest), each formatted by its type, with the source it came from and when that source
+	// last changed it. An id nobody is known by, or an unidentified contact's, gives no groups.
+	// Answers `COMPONENT_DISABLED` while the customer details component is off.
+	CustomerDetails CustomerDetailsCustomerDetails `json:"customerDetails"`
+}
+
+// GetCustomerDetails returns CustomerDetailsResponse.CustomerDetails, and is useful for accessing the field via an interface.
+func (v *CustomerDetailsResponse) GetCustomerDetails() CustomerDetailsCustomerDetails {
+	return v.CustomerDetails
+}
 
 // CustomerHeaderCustomerHeader includes the requested fields of the GraphQL type CustomerHeader.
 // The GraphQL type's documentation follows.
@@ -154,6 +326,217 @@ func (v *CustomerHeaderSettingsInput) GetSecondaryLabel() *string { return v.Sec
 // GetAvatarTrait returns CustomerHeaderSettingsInput.AvatarTrait, and is useful for accessing the field via an interface.
 func (v *CustomerHeaderSettingsInput) GetAvatarTrait() *string { return v.AvatarTrait }
 
+// CustomerHistoryCustomerHistoryActivityConnection includes the requested fields of the GraphQL type ActivityConnection.
+// The GraphQL type's documentation follows.
+//
+// A page of a person's history, newest first, as a Relay cursor connection.
+type CustomerHistoryCustomerHistoryActivityConnection struct {
+	// The activities on this page.
+	Edges []CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdge `json:"edges"`
+	// Where this page lies in the whole history.
+	PageInfo CustomerHistoryCustomerHistoryActivityConnectionPageInfo `json:"pageInfo"`
+	// From when each source holding the person's history has it complete.
+	Coverage []CustomerHistoryCustomerHistoryActivityConnectionCoverageSourceCoverage `json:"coverage"`
+}
+
+// GetEdges returns CustomerHistoryCustomerHistoryActivityConnection.Edges, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnection) GetEdges() []CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdge {
+	return v.Edges
+}
+
+// GetPageInfo returns CustomerHistoryCustomerHistoryActivityConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnection) GetPageInfo() CustomerHistoryCustomerHistoryActivityConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetCoverage returns CustomerHistoryCustomerHistoryActivityConnection.Coverage, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnection) GetCoverage() []CustomerHistoryCustomerHistoryActivityConnectionCoverageSourceCoverage {
+	return v.Coverage
+}
+
+// CustomerHistoryCustomerHistoryActivityConnectionCoverageSourceCoverage includes the requested fields of the GraphQL type SourceCoverage.
+// The GraphQL type's documentation follows.
+//
+// From when a source's history is complete.
+type CustomerHistoryCustomerHistoryActivityConnectionCoverageSourceCoverage struct {
+	// The source's name.
+	Source string `json:"source"`
+	// The earliest instant its history is complete from; null when it holds the person's whole history.
+	From *time.Time `json:"from"`
+}
+
+// GetSource returns CustomerHistoryCustomerHistoryActivityConnectionCoverageSourceCoverage.Source, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionCoverageSourceCoverage) GetSource() string {
+	return v.Source
+}
+
+// GetFrom returns CustomerHistoryCustomerHistoryActivityConnectionCoverageSourceCoverage.From, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionCoverageSourceCoverage) GetFrom() *time.Time {
+	return v.From
+}
+
+// CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdge includes the requested fields of the GraphQL type ActivityEdge.
+// The GraphQL type's documentation follows.
+//
+// An activity and the cursor to continue after it.
+type CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdge struct {
+	// Pass as `after` to continue after this activity.
+	Cursor string `json:"cursor"`
+	// The activity.
+	Node CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity `json:"node"`
+}
+
+// GetCursor returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdge.Cursor, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdge) GetCursor() string {
+	return v.Cursor
+}
+
+// GetNode returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdge.Node, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdge) GetNode() CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity {
+	return v.Node
+}
+
+// CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity includes the requested fields of the GraphQL type Activity.
+// The GraphQL type's documentation follows.
+//
+// One entry of a person's history.
+type CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity struct {
+	// Unique among the history's activities: the source's name and its own id.
+	Id string `json:"id"`
+	// When it happened.
+	OccurredAt time.Time `json:"occurredAt"`
+	// What it is.
+	Kind ActivityKind `json:"kind"`
+	// The name of the source it comes from.
+	Source string `json:"source"`
+	// What to show, e.g. "Order Completed", a call's subject or the settings' label for the event.
+	Label string `json:"label"`
+	// The event's name ("Order Completed"), or the CRM activity's type ("call"); filter by it with `eventNames`.
+	Name string `json:"name"`
+	// For interactions and page views, how it reached the person.
+	Channel *Channel `json:"channel"`
+	// For interactions, who started it.
+	Direction *Direction `json:"direction"`
+	// For interactions, how long it lasted.
+	DurationSeconds *int `json:"durationSeconds"`
+	// Its details, e.g. an order's total or a call's summary, in the configured order.
+	Properties []CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty `json:"properties"`
+}
+
+// GetId returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.Id, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetId() string {
+	return v.Id
+}
+
+// GetOccurredAt returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.OccurredAt, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetOccurredAt() time.Time {
+	return v.OccurredAt
+}
+
+// GetKind returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.Kind, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetKind() ActivityKind {
+	return v.Kind
+}
+
+// GetSource returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.Source, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetSource() string {
+	return v.Source
+}
+
+// GetLabel returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.Label, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetLabel() string {
+	return v.Label
+}
+
+// GetName returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.Name, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetName() string {
+	return v.Name
+}
+
+// GetChannel returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.Channel, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetChannel() *Channel {
+	return v.Channel
+}
+
+// GetDirection returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.Direction, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetDirection() *Direction {
+	return v.Direction
+}
+
+// GetDurationSeconds returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.DurationSeconds, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetDurationSeconds() *int {
+	return v.DurationSeconds
+}
+
+// GetProperties returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity.Properties, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivity) GetProperties() []CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty {
+	return v.Properties
+}
+
+// CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty includes the requested fields of the GraphQL type ActivityProperty.
+// The GraphQL type's documentation follows.
+//
+// One detail of an activity.
+type CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty struct {
+	// The property's key as the source names it, e.g. `revenue`.
+	Key string `json:"key"`
+	// The label to show: the history settings' label, else the key made readable (`order_id`: "Order id").
+	Label string `json:"label"`
+	// The value as text. Properties the source holds no value for are left out.
+	Value *string `json:"value"`
+}
+
+// GetKey returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty.Key, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty) GetKey() string {
+	return v.Key
+}
+
+// GetLabel returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty.Label, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty) GetLabel() string {
+	return v.Label
+}
+
+// GetValue returns CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty.Value, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionEdgesActivityEdgeNodeActivityPropertiesActivityProperty) GetValue() *string {
+	return v.Value
+}
+
+// CustomerHistoryCustomerHistoryActivityConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Relay page information.
+type CustomerHistoryCustomerHistoryActivityConnectionPageInfo struct {
+	// Whether profiles follow this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the last edge; null on an empty page.
+	EndCursor *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns CustomerHistoryCustomerHistoryActivityConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns CustomerHistoryCustomerHistoryActivityConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryCustomerHistoryActivityConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// CustomerHistoryResponse is returned by CustomerHistory on success.
+type CustomerHistoryResponse struct {
+	// A page of a person's history: interactions, events, CRM activities and identity merges from
+	// every history source, newest first. Pages continue with `after` from exactly where the last
+	// one stopped in each source, so new activities written meanwhile never repeat or hide older
+	// ones. An id nobody is known by, or an unidentified contact's, gives an empty page. Answers
+	// `COMPONENT_DISABLED` while the customer history component is off.
+	CustomerHistory CustomerHistoryCustomerHistoryActivityConnection `json:"customerHistory"`
+}
+
+// GetCustomerHistory returns CustomerHistoryResponse.CustomerHistory, and is useful for accessing the field via an interface.
+func (v *CustomerHistoryResponse) GetCustomerHistory() CustomerHistoryCustomerHistoryActivityConnection {
+	return v.CustomerHistory
+}
+
 // A trait of a details group.
 type DetailTraitSettingInput struct {
 	// A configured trait's key.
@@ -192,6 +575,21 @@ func (v *DetailsSettingsInput) GetGroups() []TraitGroupSettingInput { return v.G
 // GetHideOther returns DetailsSettingsInput.HideOther, and is useful for accessing the field via an interface.
 func (v *DetailsSettingsInput) GetHideOther() *bool { return v.HideOther }
 
+// Who started an interaction.
+type Direction string
+
+const (
+	// The person reached out.
+	DirectionInbound Direction = "INBOUND"
+	// The contact center reached out.
+	DirectionOutbound Direction = "OUTBOUND"
+)
+
+var AllDirection = []Direction{
+	DirectionInbound,
+	DirectionOutbound,
+}
+
 // An event the history shows.
 type HistoryEventSettingInput struct {
 	// The event's name, unique.
@@ -210,6 +608,35 @@ func (v *HistoryEventSettingInput) GetLabel() *string { return v.Label }
 
 // GetProperties returns HistoryEventSettingInput.Properties, and is useful for accessing the field via an interface.
 func (v *HistoryEventSettingInput) GetProperties() []HistoryPropertySettingInput { return v.Properties }
+
+// Which activities a history returns; each field given narrows it, the fields together.
+type HistoryFilter struct {
+	// Only these kinds.
+	Kinds []ActivityKind `json:"kinds"`
+	// Only interactions on these channels (page views are WEB).
+	Channels []Channel `json:"channels"`
+	// Only activities with these names (`Activity.name`), e.g. "Order Completed".
+	EventNames []string `json:"eventNames"`
+	// Only activities at or after this instant.
+	Since *time.Time `json:"since"`
+	// Only activities at or before this instant.
+	Until *time.Time `json:"until"`
+}
+
+// GetKinds returns HistoryFilter.Kinds, and is useful for accessing the field via an interface.
+func (v *HistoryFilter) GetKinds() []ActivityKind { return v.Kinds }
+
+// GetChannels returns HistoryFilter.Channels, and is useful for accessing the field via an interface.
+func (v *HistoryFilter) GetChannels() []Channel { return v.Channels }
+
+// GetEventNames returns HistoryFilter.EventNames, and is useful for accessing the field via an interface.
+func (v *HistoryFilter) GetEventNames() []string { return v.EventNames }
+
+// GetSince returns HistoryFilter.Since, and is useful for accessing the field via an interface.
+func (v *HistoryFilter) GetSince() *time.Time { return v.Since }
+
+// GetUntil returns HistoryFilter.Until, and is useful for accessing the field via an interface.
+func (v *HistoryFilter) GetUntil() *time.Time { return v.Until }
 
 // A property of an event as the history shows it.
 type HistoryPropertySettingInput struct {
@@ -1203,6 +1630,14 @@ func (v *UpdateSettingsUpdateSettingsUpdateSettingsPayloadUserErrorsSettingsErro
 	return v.Code
 }
 
+// __CustomerDetailsInput is used internally by genqlient
+type __CustomerDetailsInput struct {
+	ProfileId string `json:"profileId"`
+}
+
+// GetProfileId returns __CustomerDetailsInput.ProfileId, and is useful for accessing the field via an interface.
+func (v *__CustomerDetailsInput) GetProfileId() string { return v.ProfileId }
+
 // __CustomerHeaderInput is used internally by genqlient
 type __CustomerHeaderInput struct {
 	Identifier IdentifierInput `json:"identifier"`
@@ -1210,6 +1645,26 @@ type __CustomerHeaderInput struct {
 
 // GetIdentifier returns __CustomerHeaderInput.Identifier, and is useful for accessing the field via an interface.
 func (v *__CustomerHeaderInput) GetIdentifier() IdentifierInput { return v.Identifier }
+
+// __CustomerHistoryInput is used internally by genqlient
+type __CustomerHistoryInput struct {
+	ProfileId string         `json:"profileId"`
+	First     *int           `json:"first"`
+	After     *string        `json:"after"`
+	Filter    *HistoryFilter `json:"filter"`
+}
+
+// GetProfileId returns __CustomerHistoryInput.ProfileId, and is useful for accessing the field via an interface.
+func (v *__CustomerHistoryInput) GetProfileId() string { return v.ProfileId }
+
+// GetFirst returns __CustomerHistoryInput.First, and is useful for accessing the field via an interface.
+func (v *__CustomerHistoryInput) GetFirst() *int { return v.First }
+
+// GetAfter returns __CustomerHistoryInput.After, and is useful for accessing the field via an interface.
+func (v *__CustomerHistoryInput) GetAfter() *string { return v.After }
+
+// GetFilter returns __CustomerHistoryInput.Filter, and is useful for accessing the field via an interface.
+func (v *__CustomerHistoryInput) GetFilter() *HistoryFilter { return v.Filter }
 
 // __ProfileInput is used internally by genqlient
 type __ProfileInput struct {
@@ -1255,6 +1710,56 @@ type __UpdateSettingsInput struct {
 // GetInput returns __UpdateSettingsInput.Input, and is useful for accessing the field via an interface.
 func (v *__UpdateSettingsInput) GetInput() UpdateSettingsInput { return v.Input }
 
+// The query executed by CustomerDetails.
+const CustomerDetails_Operation = `
+query CustomerDetails ($profileId: ID!) {
+	customerDetails(profileId: $profileId) {
+		profile {
+			id
+			status
+		}
+		groups {
+			name
+			traits {
+				key
+				label
+				type
+				value
+				formatted
+				source
+				updatedAt
+			}
+		}
+	}
+}
+`
+
+// The Details tab: a person's traits in the configured groups, with where each came from.
+func CustomerDetails(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	profileId string,
+) (data_ *CustomerDetailsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CustomerDetails",
+		Query:  CustomerDetails_Operation,
+		Variables: &__CustomerDetailsInput{
+			ProfileId: profileId,
+		},
+	}
+
+	data_ = &CustomerDetailsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by CustomerHeader.
 const CustomerHeader_Operation = `
 query CustomerHeader ($identifier: IdentifierInput!) {
@@ -1292,6 +1797,74 @@ func CustomerHeader(
 	}
 
 	data_ = &CustomerHeaderResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by CustomerHistory.
+const CustomerHistory_Operation = `
+query CustomerHistory ($profileId: ID!, $first: Int, $after: String, $filter: HistoryFilter) {
+	customerHistory(profileId: $profileId, first: $first, after: $after, filter: $filter) {
+		edges {
+			cursor
+			node {
+				id
+				occurredAt
+				kind
+				source
+				label
+				name
+				channel
+				direction
+				durationSeconds
+				properties {
+					key
+					label
+					value
+				}
+			}
+		}
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+		coverage {
+			source
+			from
+		}
+	}
+}
+`
+
+// The History tab: a page of a person's timeline, newest first; pass endCursor as $after for
+// the next one.
+func CustomerHistory(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	profileId string,
+	first *int,
+	after *string,
+	filter *HistoryFilter,
+) (data_ *CustomerHistoryResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CustomerHistory",
+		Query:  CustomerHistory_Operation,
+		Variables: &__CustomerHistoryInput{
+			ProfileId: profileId,
+			First:     first,
+			After:     after,
+			Filter:    filter,
+		},
+	}
+
+	data_ = &CustomerHistoryResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -46,6 +46,25 @@ func TestGeneratedGoClient(t *testing.T) {
 	if err != nil || p.Profile == nil || p.Profile.Id != header.Profile.Id || len(p.Profile.Traits) == 0 {
 		t.Fatalf("profile by id: %+v %v", p, err)
 	}
+	d, err := goclient.CustomerDetails(ctx, agent, header.Profile.Id)
+	if err != nil || len(d.CustomerDetails.Groups) != 2 || d.CustomerDetails.Groups[1].Traits[1].Type != goclient.TraitTypeCurrency ||
+		*d.CustomerDetails.Groups[1].Traits[1].Formatted != "$1,234.50" || *d.CustomerDetails.Groups[1].Traits[1].Source != "warehouse" {
+		t.Fatalf("details %+v %v", d, err)
+	}
+	five := 5
+	hp, err := goclient.CustomerHistory(ctx, agent, header.Profile.Id, &five, nil, nil)
+	if err != nil || len(hp.CustomerHistory.Edges) != 5 || !hp.CustomerHistory.PageInfo.HasNextPage || len(hp.CustomerHistory.Coverage) != 2 {
+		t.Fatalf("history %+v %v", hp, err)
+	}
+	hn, err := goclient.CustomerHistory(ctx, agent, header.Profile.Id, &five, hp.CustomerHistory.PageInfo.EndCursor, nil)
+	if err != nil || len(hn.CustomerHistory.Edges) != 5 || hn.CustomerHistory.Edges[0].Node.OccurredAt.After(hp.CustomerHistory.Edges[4].Node.OccurredAt) {
+		t.Fatalf("history, next page: %+v %v", hn, err)
+	}
+	calls, err := goclient.CustomerHistory(ctx, agent, header.Profile.Id, nil, nil, &goclient.HistoryFilter{Kinds: []goclient.ActivityKind{goclient.ActivityKindInteraction}})
+	if err != nil || len(calls.CustomerHistory.Edges) != 4 || calls.CustomerHistory.Edges[0].Node.Channel == nil || *calls.CustomerHistory.Edges[0].Node.Channel != goclient.ChannelVoice {
+		t.Fatalf("interactions %+v %v", calls, err)
+	}
+
 	first := 1
 	page, err := goclient.SearchProfiles(ctx, agent, goclient.IdentifierInput{Key: "phonenumber", Value: "+1 415 555 0199"}, &first, nil)
 	if err != nil || page.SearchProfiles.TotalCount != 2 || len(page.SearchProfiles.Edges) != 1 || !page.SearchProfiles.PageInfo.HasNextPage {

@@ -1597,7 +1597,7 @@ enum TraitType {
   PERCENTILE
 }
 
-"Which activities a history returns; each field given narrows it, the fields together."
+"Which activities a history returns; each field given narrows it, the fields together (an empty list matches nothing)."
 input HistoryFilter {
   "Only these kinds."
   kinds: [ActivityKind!]

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"github.com/profilegate/profilegate/graph"
 	"github.com/profilegate/profilegate/graph/model"
+	"github.com/profilegate/profilegate/history"
 )
 
 // lookupCost is what a field that asks every source weighs beyond its selection.
@@ -24,5 +25,10 @@ func Complexity(maxPage int) graph.ComplexityRoot {
 		return lookupCost + size(first)*child
 	}
 	c.Query.SettingsHistory = func(child int, first *int, _ *int) int { return size(first) * child }
+	c.Query.CustomerDetails = func(child int, _ string) int { return lookupCost + child }
+	// A history page resolves the profile, then asks every history source.
+	c.Query.CustomerHistory = func(child int, _ string, first *int, _ *string, _ *history.Filter) int {
+		return 2*lookupCost + size(first)*child
+	}
 	return c
 }

@@ -1,6 +1,8 @@
 package resolvers
 
 import (
+	"slices"
+
 	"github.com/profilegate/profilegate/desk"
 	"github.com/profilegate/profilegate/details"
 	"github.com/profilegate/profilegate/errcode"
@@ -23,6 +25,11 @@ func historyQuery(first *int, after *string, filter *history.Filter, max int) (d
 	q.After = ptrOr(after, "")
 	if filter != nil {
 		q.Filter = *filter
+		// Enums repeat nothing a query needs; a client sending one value a thousand times
+		// must not make a statement with a thousand parameters.
+		q.Filter.Kinds = unique(filter.Kinds)
+		q.Filter.Channels = unique(filter.Channels)
+		q.Filter.EventNames = unique(filter.EventNames)
 		for _, name := range filter.EventNames {
 			if len(name) > 256 {
 				return q, errcode.Errorf(errcode.BadUserInput, "filter.eventNames: %q is longer than 256 bytes", errcode.Truncate(name, 32))
@@ -61,4 +68,18 @@ func emptyDetails(id string) *details.CustomerDetails {
 			Traits: []profile.Trait{}, Sources: []string{}},
 		Groups: []*details.Group{},
 	}
+}
+
+// unique returns vs without repeats, in first-seen order; nil stays nil.
+func unique[T comparable](vs []T) []T {
+	if vs == nil {
+		return nil
+	}
+	out := make([]T, 0, len(vs))
+	for _, v := range vs {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }

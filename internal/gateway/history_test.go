@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -245,5 +246,54 @@ func TestHistoryWhenASourceFails(t *testing.T) {
 	}
 	if len(out.CustomerHistory.Edges) == 0 || slices.ContainsFunc(out.CustomerHistory.Edges, func(e struct{ Node struct{ ID, Source string } }) bool { return e.Node.Source != "warehouse" }) {
 		t.Errorf("history without the CRM: %s", r.Data)
+	}
+}
+
+// TestHistoryHostileFilters: filters a client can send answer with data or a coded error,
+// never a source failure: repeated enum values, empty lists, until before since, a forged
+// cursor, too many event names.
+func TestHistoryHostileFilters(t *testing.T) {
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
+	q := `query($f: HistoryFilter, $after: String) { customerHistory(profileId: "` + adaID + `", filter: $f, after: $after) { edges { node { kind } } } }`
+	kinds := make([]string, 20000)
+	for i := range kinds {
+		kinds[i] = "INTERACTION"
+	}
+	var out struct {
+		CustomerHistory struct {
+			Edges []struct{ Node struct{ Kind string } }
+		}
+	}
+	g.Post(q, map[string]any{"f": map[string]any{"kinds": kinds}}).Decode(t, &out)
+	if len(out.CustomerHistory.Edges) != 4 {
+		t.Errorf("20000 repeats of one kind: %d interactions, want 4", len(out.CustomerHistory.Edges))
+	}
+	g.Post(q, map[string]any{"f": map[string]any{"kinds": []string{}}}).Decode(t, &out)
+	if len(out.CustomerHistory.Edges) != 0 {
+		t.Errorf("no kinds: %d activities, want none", len(out.CustomerHistory.Edges))
+	}
+	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"v":1,"p":{"crm":{"a":"2026-11-27T15:20:00Z' OR 1=1 --","i":"x"},"nowhere":{"a":"","i":""}}}`))
+	names := make([]string, 101)
+	for i := range names {
+		names[i] = fmt.Sprint("Event ", i)
+	}
+	for name, c := range map[string]struct {
+		vars map[string]any
+		code string
+	}{
+		"until before since": {map[string]any{"f": map[string]any{"since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"}}, "BAD_USER_INPUT"},
+		"not a cursor":       {map[string]any{"after": "%%%"}, "BAD_USER_INPUT"},
+		"forged cursor":      {map[string]any{"after": forged}, ""},
+		"101 event names":    {map[string]any{"f": map[string]any{"eventNames": names}}, "BAD_USER_INPUT"},
+		"unknown kind":       {map[string]any{"f": map[string]any{"kinds": []string{"PHONE"}}}, "GRAPHQL_VALIDATION_FAILED"},
+	} {
+		r := g.Post(q, c.vars)
+		want := []string{c.code}
+		if c.code == "" {
+			want = nil
+		}
+		if !slices.Equal(r.Codes(), want) || r.Status >= 500 {
+			t.Errorf("%s: %d %s; want codes %v", name, r.Status, r.Raw, want)
+		}
 	}
 }

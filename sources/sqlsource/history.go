@@ -158,17 +158,23 @@ func (h *HistorySource) request(i int, r history.Request) (string, []any) {
 		where = append(where, c)
 		args = append(args, vs...)
 	}
-	if len(f.Kinds) > 0 {
-		c, a := inList("u.kind", enumAnys(f.Kinds))
-		cond(c, a...)
-	}
-	if len(f.Channels) > 0 {
-		c, a := inList("u.channel", enumAnys(f.Channels))
-		cond(c, a...)
-	}
-	if len(f.EventNames) > 0 {
-		c, a := inList("u.name", anys(f.EventNames))
-		cond(c, a...)
+	// A list given narrows to its values; an empty one to nothing.
+	for _, l := range []struct {
+		col    string
+		given  bool
+		values []any
+	}{
+		{"u.kind", f.Kinds != nil, enumAnys(f.Kinds)},
+		{"u.channel", f.Channels != nil, enumAnys(f.Channels)},
+		{"u.name", f.EventNames != nil, anys(f.EventNames)},
+	} {
+		switch {
+		case l.given && len(l.values) == 0:
+			cond("1 = 0")
+		case l.given:
+			c, a := inList(l.col, l.values)
+			cond(c, a...)
+		}
 	}
 	if r.ShownEvents != nil {
 		if len(r.ShownEvents) == 0 {

@@ -56,3 +56,33 @@ func TestBothAnswerTheTraffic(t *testing.T) {
 		}
 	}
 }
+
+// TestPanelVisits: on generated data with history, every visit the panel benchmark makes
+// (header, details, first history page) gets the answer it checks, from one and from several
+// agents at once.
+func TestPanelVisits(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	const people = 2000
+	if err := Generate(ctx, dir, people, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := GenerateHistory(ctx, dir, people, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := demo.Config(dir)
+	cfg.Log = gatewaytest.DemoConfig(t, "sqlite").Log
+	gw := gatewaytest.Start(t, cfg, gatewaytest.NoSeed())
+	client := &http.Client{}
+	for _, agents := range []int{1, 4} {
+		rs, err := visits(ctx, client, &server{url: gw.URL + "/query"}, PanelOptions{People: people}, agents, 100, uint64(agents))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if len(r.latencies) != 100 {
+				t.Fatalf("%d agents: %d %s requests of 100 visits", agents, len(r.latencies), r.name)
+			}
+		}
+	}
+}

@@ -85,6 +85,19 @@ sources:
     driver: oracle
     records: {table: "x;y", id_column: id, identifiers: [{column: email, key: email}]}
     identity_graph: {}
+  - name: crm2
+    driver: sqlite
+    dsn: file:crm2.db
+    records: {table: contacts, id_column: id, identifiers: [{column: email, key: email}]}
+    history: {events: {}}
+  - name: crm3
+    driver: sqlite
+    dsn: file:crm3.db
+    records: {table: contacts, id_column: id, identifiers: [{column: email, key: email}]}
+    history:
+      retention: -1h
+      activities: {table: "a b", id_column: id, record_column: contact_id, occurred_column: at, type_column: type, channels: {fax: FAX}}
+details: {groups: [{name: Contact, traits: [{key: first_name, type: MONEY}]}]}
 `), 0o644)
 	_, err := config.Load(path, env(nil))
 	if err == nil {
@@ -93,7 +106,10 @@ sources:
 	for _, want := range []string{"stitch_depth", "XX", "upper", "blocked", "store.driver", "nowhere",
 		"name must be lower-case", `driver "oracle"`, "dsn is empty", "exactly one of", `"x;y"`,
 		"pool: max_open must be at least 1", "store.pool: max_open", `metrics_addr: "nonsense"`,
-		"limits.max_in_flight: must be positive", "limits.in_flight_wait: -1s"} {
+		"limits.max_in_flight: must be positive", "limits.in_flight_wait: -1s",
+		"(crm2): history.events belong to an identity_graph source", `history.activities.table: "a b"`,
+		`history.activities.channels: "fax" maps to "FAX"`, "history.retention: must not be negative",
+		`"MONEY" is not a trait type`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not report %s:\n%v", want, err)
 		}

@@ -8,23 +8,25 @@
 // nothing to ask, so a round's batch holds exactly the operation's root fields and goes the
 // moment the last of them has asked. A resolution that ends early (no new identifiers, a
 // blocked address, a field that looks nothing up) hands its empty keys at once.
+//
+// History pages batch the same way: each history source has one loader per request, and every
+// root field hands it one key, its page request or an empty key when it ends without one, so
+// the pages of an operation's aliases are one statement per source.
 package loaders
 
 import (
 	"context"
-
 	"net/http"
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/profilegate/profilegate/history"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/profilegate/profilegate/errcode"
+	"github.com/profilegate/profilegate/history"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/sources"
 )

@@ -609,7 +609,7 @@ func (v *HistoryEventSettingInput) GetLabel() *string { return v.Label }
 // GetProperties returns HistoryEventSettingInput.Properties, and is useful for accessing the field via an interface.
 func (v *HistoryEventSettingInput) GetProperties() []HistoryPropertySettingInput { return v.Properties }
 
-// Which activities a history returns; each field given narrows it, the fields together.
+// Which activities a history returns; each field given narrows it, the fields together (an empty list matches nothing).
 type HistoryFilter struct {
 	// Only these kinds.
 	Kinds []ActivityKind `json:"kinds"`

@@ -86,6 +86,19 @@ type Config struct {
 	Retention store.Retention `yaml:"retention"`
 	// Sources are the profile sources, highest priority first.
 	Sources []SourceConfig `yaml:"sources"`
+	// Flex says where Flex UI's own requests are answered.
+	Flex Flex `yaml:"flex"`
+}
+
+// Flex says where Flex UI's own requests are answered.
+type Flex struct {
+	// ProfileConnectorPath is the base path of the Profile Connector API Flex UI's automated
+	// search calls; empty turns it off.
+	ProfileConnectorPath string `yaml:"profile_connector_path"`
+	// Attributes map the keys of a task's attributes Flex sends to Profiles/Find to identifier
+	// keys, or to "auto" (an email or a phone number, told by the value), over
+	// flexapi.DefaultAttributes; a configured identifier key always names itself.
+	Attributes map[string]string `yaml:"attributes"`
 }
 
 // Blocked blocks values matching a regular expression, for one key or (empty) all keys.
@@ -272,6 +285,7 @@ func Default() *Config {
 			PerCaller:         ratelimit.Limits{NewContactsPerMinute: 600},
 		},
 		Store:     Database{Driver: "sqlite"},
+		Flex:      Flex{ProfileConnectorPath: "/flex/profile-connector"},
 		Retention: store.Retention{TTL: 90 * 24 * time.Hour, Max: 1_000_000, Every: 10 * time.Minute, Batch: 1000},
 	}
 }

@@ -60,6 +60,14 @@ func (c *Config) Validate() error {
 	errs = append(errs,
 		c.Store.validate("store"), c.Pool.validate("pool"), c.MatchIndex.validate("match_index"), c.Limits.validate(), c.Log.validate(),
 		c.Shutdown.validate(), c.validateEdge(), c.Auth.Validate())
+	if p := c.Flex.ProfileConnectorPath; p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || reservedPath(p)) {
+		add("flex.profile_connector_path: %q must start with / and not end with one, and not be / or under /query, /panel, /graphiql, /metrics, /healthz or /readyz", p)
+	}
+	for key, to := range c.Flex.Attributes {
+		if _, ok := norm.Normalization(to); !ok && to != "auto" {
+			add("flex.attributes.%s: %q is not a configured identifier key or auto", key, to)
+		}
+	}
 	for _, e := range settings.Validate(c.InitialSettings(norm), norm) {
 		add("initial settings %s: %s", strings.Join(e.Field, "."), e.Message)
 	}
@@ -308,4 +316,14 @@ func each(at string, err error) []error {
 		out[i] = fmt.Errorf("%s: %w", at, e)
 	}
 	return out
+}
+
+// reservedPath reports whether p is a path the gateway serves something else at.
+func reservedPath(p string) bool {
+	for _, r := range []string{"/query", "/panel", "/graphiql", "/metrics", "/healthz", "/readyz"} {
+		if p == r || strings.HasPrefix(p, r+"/") {
+			return true
+		}
+	}
+	return p == "/"
 }

@@ -36,6 +36,8 @@ const (
 	SettingsReadOnly Code = "SETTINGS_READ_ONLY"
 	// Conflict: the settings changed since the version the change was made against.
 	Conflict Code = "CONFLICT"
+	// NotFound: a REST endpoint (the Profile Connector) has no such path or resource.
+	NotFound Code = "NOT_FOUND"
 
 	// Refusals at the HTTP layer, before GraphQL sees the request.
 	Unauthenticated Code = "UNAUTHENTICATED"
@@ -91,6 +93,7 @@ var table = map[Code]Info{
 	ComponentDisabled: {Status: http.StatusForbidden},
 	SettingsReadOnly:  {Status: http.StatusForbidden},
 	Conflict:          {Status: http.StatusConflict},
+	NotFound:          {Status: http.StatusNotFound},
 
 	Unauthenticated:      {Status: http.StatusUnauthorized},
 	RequestTooLarge:      {Status: http.StatusRequestEntityTooLarge},

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"sync/atomic"
@@ -26,6 +27,7 @@ import (
 	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/demo"
 	"github.com/profilegate/profilegate/desk"
+	"github.com/profilegate/profilegate/flexapi"
 	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/matchindex"
 	"github.com/profilegate/profilegate/profile"
@@ -192,8 +194,15 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 	if err != nil {
 		return nil, err
 	}
-	gql := loaders.NewFactory(guarded, histories, cfg.StitchDepth+1, cfg.BatchWait).Middleware(api)
-	g.handler = g.routes(g.edge(authn, gql), cfg.MetricsAddr == "")
+	perRequest := loaders.NewFactory(guarded, histories, cfg.StitchDepth+1, cfg.BatchWait)
+	var connector http.Handler
+	if base := cfg.Flex.ProfileConnectorPath; base != "" {
+		attrs := maps.Clone(flexapi.DefaultAttributes)
+		maps.Copy(attrs, cfg.Flex.Attributes)
+		c := &flexapi.Connector{Desk: deskService, Settings: settingsService, Attributes: attrs}
+		connector = flexapi.BasicToken(g.edge(authn, perRequest.Middleware(c.Handler(base))))
+	}
+	g.handler = g.routes(g.edge(authn, perRequest.Middleware(api)), connector, cfg.MetricsAddr == "")
 	if cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", g.metrics.Handler())

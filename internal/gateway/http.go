@@ -72,11 +72,14 @@ func (g *Gateway) edge(authn *auth.Authenticator, gql http.Handler) http.Handler
 	return httpapi.CORS(g.cfg.CORSOrigins, g.cfg.Tracing.Traced("graphql", telemetry.Requests(g.metrics, g.log, query)))
 }
 
-// routes mounts the GraphQL endpoint, GraphiQL, the agent panel, the health checks and, with
-// withMetrics, the metrics.
-func (g *Gateway) routes(gql http.Handler, withMetrics bool) http.Handler {
+// routes mounts the GraphQL endpoint, the Profile Connector (when not nil), GraphiQL, the agent
+// panel, the health checks and, with withMetrics, the metrics.
+func (g *Gateway) routes(gql, connector http.Handler, withMetrics bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/query", gql)
+	if connector != nil {
+		mux.Handle(g.cfg.Flex.ProfileConnectorPath+"/", connector)
+	}
 	ui := graphiql.Handler()
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /graphiql/", ui)

@@ -1,0 +1,193 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/profilegate/profilegate/internal/gatewaytest"
+)
+
+// connector calls the Profile Connector as Flex UI's bundle does: a form body for Find, query
+// strings for the rest, HTTP Basic with the user "token" and the credential as password.
+type connector struct {
+	t    *testing.T
+	base string
+	cred string
+}
+
+type connectorProfile struct {
+	Sid, GivenName, FamilyName, PhoneNumber, Status string
+}
+
+type findJSON struct {
+	Profiles []struct {
+		Profile struct {
+			Sid         string
+			GivenName   string `json:"given_name"`
+			PhoneNumber string `json:"phone_number"`
+			Status      string
+		}
+		MatchPercentage *int `json:"match_percentage"`
+		Status          string
+	}
+}
+
+func (c connector) do(method, path string, form url.Values) (int, []byte) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if c.cred != "" {
+		req.SetBasicAuth("token", c.cred)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// find posts Profiles/Find with each attribute as its own Attributes field, as the bundle does.
+func (c connector) find(write string, attrs ...string) (int, findJSON, []byte) {
+	c.t.Helper()
+	form := url.Values{"UniqueName": {"profilegate"}, "Attributes": attrs}
+	if write != "" {
+		form.Set("WriteIfNotFound", write)
+	}
+	status, b := c.do(http.MethodPost, "/Profiles/Find", form)
+	var out findJSON
+	if status == http.StatusOK {
+		if err := json.Unmarshal(b, &out); err != nil {
+			c.t.Fatalf("Find answered %s: %v", b, err)
+		}
+	}
+	return status, out, b
+}
+
+// TestProfileConnector: Flex UI's automated search finds Ada by the task's from, ranks the two
+// people of a family phone, records an unknown caller when asked to and gives the same
+// profile next time, and answers Identifiers, Traits and a profile by sid, on both backends.
+func TestProfileConnector(t *testing.T) {
+	gatewaytest.Run(t, nil, func(t *testing.T, g *gatewaytest.Env) {
+		c := connector{t: t, base: g.URL + "/flex/profile-connector"}
+		status, ada, raw := c.find("", `{"key":"from","value":"+14155550100"}`)
+		if status != http.StatusOK || len(ada.Profiles) != 1 || ada.Profiles[0].Profile.GivenName != "Ada" ||
+			ada.Profiles[0].Status != "identified" || *ada.Profiles[0].MatchPercentage != 80 {
+			t.Fatalf("Ada by from: %d %s", status, raw)
+		}
+		// The header's profile is the connector's: one identity for both.
+		if h := g.Header("phonenumber", "+14155550100"); h.Profile.ID != ada.Profiles[0].Profile.Sid {
+			t.Errorf("connector sid %s, header profile %s", ada.Profiles[0].Profile.Sid, h.Profile.ID)
+		}
+		_, byEmail, raw := c.find("", `[{"key":"email","value":"Ada.Lovelace@example.com"},{"key":"name","value":"Ada"}]`)
+		if len(byEmail.Profiles) != 1 || byEmail.Profiles[0].Profile.Sid != ada.Profiles[0].Profile.Sid || *byEmail.Profiles[0].MatchPercentage != 90 {
+			t.Errorf("Ada by email, as a JSON list with an attribute no identifier holds: %s", raw)
+		}
+
+		_, family, raw := c.find("", `{"key":"from","value":"whatsapp:+14155550199"}`)
+		if len(family.Profiles) != 2 || *family.Profiles[0].MatchPercentage != 40 || *family.Profiles[1].MatchPercentage != 40 ||
+			family.Profiles[0].Profile.Sid == family.Profiles[1].Profile.Sid {
+			t.Errorf("family phone: want two profiles at 40%%: %s", raw)
+		}
+
+		before := g.UnidentifiedCount()
+		_, none, raw := c.find("false", `{"key":"from","value":"+16465550177"}`)
+		if len(none.Profiles) != 0 || g.UnidentifiedCount() != before {
+			t.Errorf("unknown caller without WriteIfNotFound: %s, %d recorded", raw, g.UnidentifiedCount()-before)
+		}
+		_, unknown, raw := c.find("true", `{"key":"from","value":"(646) 555-0177"}`)
+		if len(unknown.Profiles) != 1 || unknown.Profiles[0].Status != "unknown" || g.UnidentifiedCount() != before+1 {
+			t.Fatalf("unknown caller with WriteIfNotFound: %s", raw)
+		}
+		_, again, raw := c.find("", `{"key":"from","value":"+16465550177"}`)
+		if len(again.Profiles) != 1 || again.Profiles[0].Profile.Sid != unknown.Profiles[0].Profile.Sid || g.UnidentifiedCount() != before+1 {
+			t.Errorf("the unknown caller again: %s", raw)
+		}
+		if h := g.Header("phonenumber", "+16465550177"); h.Profile.ID != unknown.Profiles[0].Profile.Sid {
+			t.Errorf("header of the recorded caller: %+v", h)
+		}
+
+		status, b := c.do(http.MethodGet, "/Profiles/"+ada.Profiles[0].Profile.Sid+"?UniqueName=profilegate", nil)
+		var p connectorProfile
+		if status != http.StatusOK || json.Unmarshal(b, &p) != nil || p.Sid != ada.Profiles[0].Profile.Sid || p.Status != "identified" {
+			t.Errorf("profile by sid: %d %s", status, b)
+		}
+		status, b = c.do(http.MethodGet, "/Identifiers?UniqueName=profilegate", nil)
+		if status != http.StatusOK || !strings.Contains(string(b), `{"key":"user_id","priority":1,"friendly_name":"user_id"}`) {
+			t.Errorf("identifiers: %d %s", status, b)
+		}
+		status, b = c.do(http.MethodGet, "/Traits?UniqueName=profilegate", nil)
+		if status != http.StatusOK || !strings.Contains(string(b), `{"from":"first_name","to":"given_name","categories":["Contact"],"friendly_name":"First name"}`) {
+			t.Errorf("traits: %d %s", status, b)
+		}
+	})
+}
+
+// TestProfileConnectorRefusals: what a client can get wrong is answered 4xx with a code and a
+// message saying what, never 5xx; credentials go in Basic auth as Flex sends them.
+func TestProfileConnectorRefusals(t *testing.T) {
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	who := withKeys(cfg)
+	g := gatewaytest.Start(t, cfg)
+	agentKey := strings.TrimPrefix(who.agent.Get("Authorization"), "Bearer ")
+	c := connector{t: t, base: g.URL + "/flex/profile-connector", cred: agentKey}
+	from := `{"key":"from","value":"+14155550100"}`
+	for name, tc := range map[string]struct {
+		c      connector
+		method string
+		path   string
+		form   url.Values
+		status int
+		code   string
+	}{
+		"no credentials":      {connector{t: t, base: c.base}, "POST", "/Profiles/Find", url.Values{"UniqueName": {"x"}, "Attributes": {from}}, 401, "UNAUTHENTICATED"},
+		"wrong credential":    {connector{t: t, base: c.base, cred: "pg_nope"}, "POST", "/Profiles/Find", url.Values{"UniqueName": {"x"}, "Attributes": {from}}, 401, "UNAUTHENTICATED"},
+		"no UniqueName":       {c, "POST", "/Profiles/Find", url.Values{"Attributes": {from}}, 400, "BAD_USER_INPUT"},
+		"no Attributes":       {c, "POST", "/Profiles/Find", url.Values{"UniqueName": {"x"}}, 400, "BAD_USER_INPUT"},
+		"Attributes not JSON": {c, "POST", "/Profiles/Find", url.Values{"UniqueName": {"x"}, "Attributes": {"from=+1415"}}, 400, "BAD_USER_INPUT"},
+		"no identifier":       {c, "POST", "/Profiles/Find", url.Values{"UniqueName": {"x"}, "Attributes": {`{"key":"from","value":"client:agent7"}`}}, 400, "BAD_USER_INPUT"},
+		"not a phone":         {c, "POST", "/Profiles/Find", url.Values{"UniqueName": {"x"}, "Attributes": {`{"key":"from","value":"call me maybe"}`}}, 400, "BAD_USER_INPUT"},
+		"WriteIfNotFound=yes": {c, "POST", "/Profiles/Find", url.Values{"UniqueName": {"x"}, "Attributes": {from}, "WriteIfNotFound": {"yes"}}, 400, "BAD_USER_INPUT"},
+		"unknown sid":         {c, "GET", "/Profiles/pf_ZW1haWw6bm9ib2R5QGV4YW1wbGUuY29t?UniqueName=x", nil, 404, "NOT_FOUND"},
+		"malformed sid":       {c, "GET", "/Profiles/42?UniqueName=x", nil, 400, "BAD_USER_INPUT"},
+		"no such endpoint":    {c, "GET", "/Profiles", nil, 404, "NOT_FOUND"},
+		"Find by GET":         {c, "GET", "/Profiles/Find?UniqueName=x", nil, 405, "METHOD_NOT_ALLOWED"},
+	} {
+		status, b := tc.c.do(tc.method, tc.path, tc.form)
+		var e struct{ Code string }
+		json.Unmarshal(b, &e)
+		if status != tc.status || (e.Code != tc.code && !strings.Contains(string(b), tc.code)) {
+			t.Errorf("%s: %d %s; want %d %s", name, status, b, tc.status, tc.code)
+		}
+	}
+	if status, _ := c.do("GET", "/Identifiers?UniqueName=x", nil); status != http.StatusOK {
+		t.Errorf("an agent's key in Basic auth: %d", status)
+	}
+}
+
+// TestProfileConnectorSourceDown: with the CRM down, Find answers 502 naming it, never an
+// unknown profile, and records nothing.
+func TestProfileConnectorSourceDown(t *testing.T) {
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "postgres"), gatewaytest.WithFaults())
+	g.Fault("crm").Fail()
+	c := connector{t: t, base: g.URL + "/flex/profile-connector"}
+	before := g.UnidentifiedCount()
+	status, _, raw := c.find("true", `{"key":"from","value":"+14155550199"}`)
+	if status != http.StatusBadGateway || !strings.Contains(string(raw), `"source":"crm"`) || g.UnidentifiedCount() != before {
+		t.Fatalf("Grace's number with the CRM down: %d %s", status, raw)
+	}
+}

@@ -95,6 +95,9 @@ type Flex struct {
 	// ProfileConnectorPath is the base path of the Profile Connector API Flex UI's automated
 	// search calls; empty turns it off.
 	ProfileConnectorPath string `yaml:"profile_connector_path"`
+	// GraphQLPath is where Flex UI's own GraphQL operations (its Unified Profiles data client)
+	// are answered; empty turns it off.
+	GraphQLPath string `yaml:"graphql_path"`
 	// Attributes map the keys of a task's attributes Flex sends to Profiles/Find to identifier
 	// keys, or to "auto" (an email or a phone number, told by the value), over
 	// flexapi.DefaultAttributes; a configured identifier key always names itself.
@@ -285,7 +288,7 @@ func Default() *Config {
 			PerCaller:         ratelimit.Limits{NewContactsPerMinute: 600},
 		},
 		Store:     Database{Driver: "sqlite"},
-		Flex:      Flex{ProfileConnectorPath: "/flex/profile-connector"},
+		Flex:      Flex{ProfileConnectorPath: "/flex/profile-connector", GraphQLPath: "/flex/graphql"},
 		Retention: store.Retention{TTL: 90 * 24 * time.Hour, Max: 1_000_000, Every: 10 * time.Minute, Batch: 1000},
 	}
 }

@@ -60,8 +60,13 @@ func (c *Config) Validate() error {
 	errs = append(errs,
 		c.Store.validate("store"), c.Pool.validate("pool"), c.MatchIndex.validate("match_index"), c.Limits.validate(), c.Log.validate(),
 		c.Shutdown.validate(), c.validateEdge(), c.Auth.Validate())
-	if p := c.Flex.ProfileConnectorPath; p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || reservedPath(p)) {
-		add("flex.profile_connector_path: %q must start with / and not end with one, and not be / or under /query, /panel, /graphiql, /metrics, /healthz or /readyz", p)
+	for key, p := range map[string]string{"profile_connector_path": c.Flex.ProfileConnectorPath, "graphql_path": c.Flex.GraphQLPath} {
+		if p != "" && (!strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || reservedPath(p)) {
+			add("flex.%s: %q must start with / and not end with one, and not be / or under /query, /panel, /graphiql, /metrics, /healthz or /readyz", key, p)
+		}
+	}
+	if p, base := c.Flex.GraphQLPath, c.Flex.ProfileConnectorPath; p != "" && base != "" && (p == base || strings.HasPrefix(p, base+"/")) {
+		add("flex.graphql_path: %q is under profile_connector_path", p)
 	}
 	for key, to := range c.Flex.Attributes {
 		if _, ok := norm.Normalization(to); !ok && to != "auto" {

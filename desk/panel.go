@@ -157,3 +157,34 @@ func asSourceError(name string, err error) *errcode.Error {
 	}
 	return errcode.SourceError(name, "reading the history failed", err)
 }
+
+// CustomerActivity returns one activity of the person a profile id stands for: the one at pos
+// in source's history, as a page of the timeline would show it; nil when there is none.
+func (s *Service) CustomerActivity(ctx context.Context, f profile.Fetcher, hf history.Fetcher, id, source string, pos history.Position, asAdmin bool) (*history.Activity, []*errcode.Error, error) {
+	snap, _ := s.current()
+	if !snap.Components.CustomerHistory {
+		return nil, nil, errcode.Errorf(errcode.ComponentDisabled,
+			"the customer history component is off; an admin turns it on with updateSettings (components.customerHistory)")
+	}
+	p, errs, err := s.Profile(ctx, f, id, asAdmin)
+	if err != nil {
+		return nil, nil, err
+	}
+	reqs := map[string]history.Request{}
+	if p != nil {
+		if ids := p.RecordIDs(source); len(ids) > 0 {
+			reqs[source] = history.Request{RecordIDs: ids, Only: &pos, Limit: 1}
+		}
+	}
+	found, failures := hf.History(ctx, reqs)
+	if err, ok := failures[source]; ok {
+		return nil, append(errs, asSourceError(source, err)), nil
+	}
+	for _, a := range found[source] {
+		if a.Position == pos {
+			present(&a, &snap.History)
+			return &a, errs, nil
+		}
+	}
+	return nil, errs, nil
+}

@@ -188,7 +188,7 @@ func (c *Connector) traits(w http.ResponseWriter, r *http.Request) {
 	out := TraitsResponse{Traits: []Trait{}}
 	for _, t := range snap.Traits {
 		tr := Trait{From: t.Key, FriendlyName: t.DisplayName, Categories: []string{}}
-		if to := field(t.Key, snap); to != "" {
+		if to := Field(t.Key, snap); to != "" {
 			tr.To = &to
 		}
 		for _, g := range snap.DetailGroups() {

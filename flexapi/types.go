@@ -78,9 +78,9 @@ var fieldTraits = map[string][]string{
 	"phone_number":  {"phone"},
 }
 
-// field returns the Flex profile field a trait fills, "" for none: the header's avatar trait
+// Field returns the Flex profile field a trait fills, "" for none: the header's avatar trait
 // is profile_image_url; a one-trait header name is given_name.
-func field(key string, s *settings.Snapshot) string {
+func Field(key string, s *settings.Snapshot) string {
 	if key == s.Header.AvatarTrait {
 		return "profile_image_url"
 	}
@@ -106,7 +106,7 @@ func render(p *profile.Profile, s *settings.Snapshot) Profile {
 	}
 	for _, t := range p.Traits {
 		v := t.Value
-		switch field(t.Key, s) {
+		switch Field(t.Key, s) {
 		case "given_name":
 			out.GivenName = &v
 		case "family_name":

@@ -108,7 +108,9 @@ type Filter struct {
 type Request struct {
 	RecordIDs []string
 	// After resumes after this position; nil starts at the newest.
-	After  *Position
+	After *Position
+	// Only, when set, asks for the one activity at this position.
+	Only   *Position
 	Filter Filter
 	// ShownEvents, when not nil, are the only event names of kind EVENT to return (the
 	// history settings); interactions are returned whatever their name.

@@ -28,6 +28,7 @@ import (
 	"github.com/profilegate/profilegate/demo"
 	"github.com/profilegate/profilegate/desk"
 	"github.com/profilegate/profilegate/flexapi"
+	"github.com/profilegate/profilegate/flexgraph"
 	"github.com/profilegate/profilegate/loaders"
 	"github.com/profilegate/profilegate/matchindex"
 	"github.com/profilegate/profilegate/profile"
@@ -202,7 +203,15 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 		c := &flexapi.Connector{Desk: deskService, Settings: settingsService, Attributes: attrs}
 		connector = flexapi.BasicToken(g.edge(authn, perRequest.Middleware(c.Handler(base))))
 	}
-	g.handler = g.routes(g.edge(authn, perRequest.Middleware(api)), connector, cfg.MetricsAddr == "")
+	var flexGQL http.Handler
+	if cfg.Flex.GraphQLPath != "" {
+		h, err := flexGraphQLHandler(&flexgraph.Resolver{Desk: deskService, Settings: settingsService, MaxPageSize: cfg.Limits.MaxPageSize}, cfg, o.log)
+		if err != nil {
+			return nil, err
+		}
+		flexGQL = flexapi.BasicToken(g.edge(authn, perRequest.Middleware(h)))
+	}
+	g.handler = g.routes(g.edge(authn, perRequest.Middleware(api)), connector, flexGQL, cfg.MetricsAddr == "")
 	if cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", g.metrics.Handler())

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/config"
+	"github.com/profilegate/profilegate/errcode"
+	"github.com/profilegate/profilegate/flexgraph"
+	flexgenerated "github.com/profilegate/profilegate/flexgraph/generated"
 	"github.com/profilegate/profilegate/graph"
 	"github.com/profilegate/profilegate/graphiql"
 	"github.com/profilegate/profilegate/guard"
@@ -25,10 +29,36 @@ import (
 
 // graphQLHandler serves the schema over HTTP POST and GET, within the limits.
 func graphQLHandler(res *resolvers.Resolver, cfg *config.Config, log *slog.Logger) (http.Handler, error) {
-	limits := cfg.Limits
-	schema := graph.Config{Resolvers: res, Complexity: resolvers.Complexity(limits.MaxPageSize)}
+	schema := graph.Config{Resolvers: res, Complexity: resolvers.Complexity(cfg.Limits.MaxPageSize)}
 	schema.Directives.HasRole = resolvers.HasRole
-	srv := handler.New(graph.NewExecutableSchema(schema))
+	return serve(graph.NewExecutableSchema(schema), cfg, cfg.TrustedDocuments.Enabled, log)
+}
+
+// flexGraphQLHandler serves Flex's schema, to agents and admins, within the same limits; the
+// trusted documents are /query's and do not apply.
+func flexGraphQLHandler(res *flexgraph.Resolver, cfg *config.Config, log *slog.Logger) (http.Handler, error) {
+	srv, err := serve(flexgenerated.NewExecutableSchema(flexgenerated.Config{Resolvers: res}), cfg, false, log)
+	if err != nil {
+		return nil, err
+	}
+	return agentsOnly(srv), nil
+}
+
+// agentsOnly refuses callers whose role is not an agent's or an admin's.
+func agentsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := auth.For(r.Context()); p == nil || !p.Role.Allows(auth.RoleAgent) {
+			httpapi.Refuse(w, r, errcode.Forbidden, "this needs the agent role")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// serve serves an executable schema over HTTP POST and GET, within the limits.
+func serve(exec graphql.ExecutableSchema, cfg *config.Config, trustedOnly bool, log *slog.Logger) (http.Handler, error) {
+	limits := cfg.Limits
+	srv := handler.New(exec)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(httpapi.Transport{MaxBodyBytes: limits.MaxBodyBytes})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -36,7 +66,7 @@ func graphQLHandler(res *resolvers.Resolver, cfg *config.Config, log *slog.Logge
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	if cfg.TrustedDocuments.Enabled {
+	if trustedOnly {
 		trusted, err := loadTrustedDocuments(cfg.TrustedDocuments.Dir)
 		if err != nil {
 			return nil, err
@@ -72,13 +102,16 @@ func (g *Gateway) edge(authn *auth.Authenticator, gql http.Handler) http.Handler
 	return httpapi.CORS(g.cfg.CORSOrigins, g.cfg.Tracing.Traced("graphql", telemetry.Requests(g.metrics, g.log, query)))
 }
 
-// routes mounts the GraphQL endpoint, the Profile Connector (when not nil), GraphiQL, the agent
+// routes mounts the GraphQL endpoint, Flex's endpoints (each when not nil), GraphiQL, the agent
 // panel, the health checks and, with withMetrics, the metrics.
-func (g *Gateway) routes(gql, connector http.Handler, withMetrics bool) http.Handler {
+func (g *Gateway) routes(gql, connector, flexGQL http.Handler, withMetrics bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/query", gql)
 	if connector != nil {
 		mux.Handle(g.cfg.Flex.ProfileConnectorPath+"/", connector)
+	}
+	if flexGQL != nil {
+		mux.Handle(g.cfg.Flex.GraphQLPath, flexGQL)
 	}
 	ui := graphiql.Handler()
 	mux.Handle("GET /{$}", ui)

@@ -193,6 +193,9 @@ func (h *HistorySource) request(i int, r history.Request) (string, []any) {
 	if r.After != nil {
 		cond("(u.at < ? OR (u.at = ? AND u.id < ?))", r.After.At, r.After.At, r.After.ID)
 	}
+	if r.Only != nil {
+		cond("u.at = ? AND u.id = ?", r.Only.At, r.Only.ID)
+	}
 	q := "SELECT * FROM (SELECT * FROM (" + strings.Join(sel, " UNION ALL ") + ") u"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

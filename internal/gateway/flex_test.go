@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -189,5 +190,139 @@ func TestProfileConnectorSourceDown(t *testing.T) {
 	status, _, raw := c.find("true", `{"key":"from","value":"+14155550199"}`)
 	if status != http.StatusBadGateway || !strings.Contains(string(raw), `"source":"crm"`) || g.UnidentifiedCount() != before {
 		t.Fatalf("Grace's number with the CRM down: %d %s", status, raw)
+	}
+}
+
+// flexPost sends a GraphQL request to /flex/graphql with Flex's Basic token credentials.
+func flexPost(t *testing.T, g *gatewaytest.Env, cred, query string, vars map[string]any) (int, map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, g.URL+"/flex/graphql", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	if cred != "" {
+		req.SetBasicAuth("token", cred)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// TestFlexGraphQL: Flex's own operations, written as Flex UI writes them (union fragments on
+// the configuration data, the timeline's Activity and ActivityView), answer from the settings
+// and the history on both backends: a header's trait reference resolves to its mapping, the
+// timeline pages with Flex's page tokens, and an activity's sid gives its details.
+func TestFlexGraphQL(t *testing.T) {
+	gatewaytest.Run(t, nil, func(t *testing.T, g *gatewaytest.Env) {
+		_, header := flexPost(t, g, "", `query($input: ProfilesAndHistoryConfigurationsInput!) {
+			profileAndHistoryConfigurations(input: $input) { configurations { data {
+				... on ProfilesAndHistoryConfigurationCustomerHeader {
+					profileName { customerNameTraits { referenceSid type order } }
+					secondaryTrait { referenceSid friendlyNameOverride } } } } } }`,
+			map[string]any{"input": map[string]any{"context": "PROFILE_HEADER_CONFIGURATIONS"}})
+		var h struct {
+			Data struct {
+				ProfileAndHistoryConfigurations struct {
+					Configurations []struct {
+						Data struct {
+							ProfileName struct {
+								CustomerNameTraits []struct{ ReferenceSid, Type string }
+							}
+							SecondaryTrait struct{ ReferenceSid, FriendlyNameOverride string }
+						}
+					}
+				}
+			}
+		}
+		remarshal(t, header, &h)
+		cs := h.Data.ProfileAndHistoryConfigurations.Configurations
+		if len(cs) != 1 || len(cs[0].Data.ProfileName.CustomerNameTraits) != 2 || cs[0].Data.SecondaryTrait.FriendlyNameOverride != "Customer since" {
+			t.Fatalf("header configuration: %v", header)
+		}
+		_, mapping := flexPost(t, g, "", `query($input: ProfilesAndHistoryConfigurationInput!) {
+			profileAndHistoryConfiguration(input: $input) { sid data { ... on ProfilesAndHistoryConfigurationTraitMapping { from to defaultFriendlyName traitFieldType } } } }`,
+			map[string]any{"input": map[string]any{"configurationSid": cs[0].Data.SecondaryTrait.ReferenceSid}})
+		if got := fmt.Sprint(mapping["data"]); !strings.Contains(got, "from:customer_since") || !strings.Contains(got, "traitFieldType:DATE") {
+			t.Errorf("the secondary trait's mapping: %v", mapping)
+		}
+
+		_, ada, _ := connector{t: t, base: g.URL + "/flex/profile-connector"}.find("", `{"key":"from","value":"+14155550100"}`)
+		timeline := `query($input: ActivitiesInput!) { activities(input: $input) {
+			activities {
+				... on Activity { __typename sid timestamp label attributes { ... on InteractionAttributes { channelType direction duration } ... on CustomAttributes { data } } }
+				... on ActivityView { __typename timestamp label attributes { ... on ProfileEventUIAttributes { eventName } } details { ... on ProfileEventDetail { data } } }
+			}
+			warnings { code message } meta { nextPageToken pageSize } } }`
+		type page struct {
+			Data struct {
+				Activities struct {
+					Activities []struct {
+						Typename   string `json:"__typename"`
+						Sid, Label string
+						Attributes map[string]any
+					}
+					Warnings []struct{ Message string }
+					Meta     struct {
+						NextPageToken *string
+						PageSize      int
+					}
+				}
+			}
+		}
+		var first, second page
+		_, raw := flexPost(t, g, "", timeline, map[string]any{"input": map[string]any{"profileConnectSid": ada.Profiles[0].Profile.Sid, "pagination": map[string]any{"pageSize": 4}}})
+		remarshal(t, raw, &first)
+		acts := first.Data.Activities.Activities
+		if len(acts) != 4 || acts[0].Typename != "Activity" || acts[0].Attributes["channelType"] != "VOICE" || first.Data.Activities.Meta.NextPageToken == nil {
+			t.Fatalf("first page: %v", raw)
+		}
+		_, raw = flexPost(t, g, "", timeline, map[string]any{"input": map[string]any{"profileConnectSid": ada.Profiles[0].Profile.Sid,
+			"pagination": map[string]any{"pageSize": 4, "pageToken": *first.Data.Activities.Meta.NextPageToken}}})
+		remarshal(t, raw, &second)
+		if len(second.Data.Activities.Activities) != 4 || second.Data.Activities.Activities[0].Label == acts[0].Label {
+			t.Errorf("second page: %v", raw)
+		}
+		_, raw = flexPost(t, g, "", `query($input: ActivityDetailsInput!) { activityDetails(input: $input) {
+			sid label attributes { ... on InteractionAttributes { channelType } } details { __typename ... on CustomDetail { data } } } }`,
+			map[string]any{"input": map[string]any{"profileConnectSid": ada.Profiles[0].Profile.Sid, "activitySid": acts[0].Sid}})
+		if got := fmt.Sprint(raw["data"]); !strings.Contains(got, "sid:"+acts[0].Sid) || !strings.Contains(got, "ChannelDetail") || !strings.Contains(got, "label:"+acts[0].Label) {
+			t.Errorf("activity details: %v", raw)
+		}
+	})
+}
+
+// TestFlexGraphQLRefusals: Flex's endpoint needs an agent's credentials, refuses a forged
+// activity sid with BAD_USER_INPUT, and reports a failed source as a warning beside the rest of
+// the timeline.
+func TestFlexGraphQLRefusals(t *testing.T) {
+	cfg := gatewaytest.DemoConfig(t, "postgres")
+	who := withKeys(cfg)
+	g := gatewaytest.Start(t, cfg, gatewaytest.WithFaults())
+	agent := strings.TrimPrefix(who.agent.Get("Authorization"), "Bearer ")
+	if status, _ := flexPost(t, g, "", `{ __typename }`, nil); status != http.StatusUnauthorized {
+		t.Errorf("no credentials: %d", status)
+	}
+	_, raw := flexPost(t, g, agent, `{ activityDetails(input: {activitySid: "AC!!", profileConnectSid: "pf_dXNlcl9pZDp1LTEwMDE"}) { sid } }`, nil)
+	if got := fmt.Sprint(raw["errors"]); !strings.Contains(got, "BAD_USER_INPUT") {
+		t.Errorf("forged activity sid: %v", raw)
+	}
+	g.Fault("crm").Fail()
+	_, raw = flexPost(t, g, agent, `{ activities(input: {profileConnectSid: "pf_dXNlcl9pZDp1LTEwMDE"}) {
+		activities { ... on ActivityView { label } ... on Activity { label } } warnings { code message } } }`, nil)
+	got := fmt.Sprint(raw["data"])
+	if raw["errors"] != nil || !strings.Contains(got, "crm: ") || !strings.Contains(got, "code:502") || !strings.Contains(got, "label:") {
+		t.Errorf("the timeline with the CRM down: %v", raw)
+	}
+}
+
+func remarshal(t *testing.T, from, to any) {
+	t.Helper()
+	b, _ := json.Marshal(from)
+	if err := json.Unmarshal(b, to); err != nil {
+		t.Fatalf("%s: %v", b, err)
 	}
 }

@@ -42,21 +42,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	chrome := chromium(t)
 	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
 	base, _ := url.Parse(g.URL)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.NoSandbox,
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1400, 900),
-	)
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := headless(t, chrome, 1400, 900, 60*time.Second)
 
 	var mu sync.Mutex
 	var requests, exceptions []string
@@ -107,6 +93,29 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	if len(exceptions) > 0 {
 		t.Errorf("the page threw: %v", exceptions)
 	}
+}
+
+// headless starts a headless Chromium that can resolve no host name but loopback (so a page
+// reaching for any other host fails), with a window of w×h, for at most timeout; it is closed
+// when the test ends.
+func headless(t *testing.T, chrome string, w, h int, timeout time.Duration) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.NoSandbox,
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(w, h),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(alloc)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() {
+		cancel()
+		cancelBrowser()
+		cancelAlloc()
+	})
+	return ctx
 }
 
 // keepScreenshot writes a page's screenshot under name to $PROFILEGATE_ARTIFACTS (CI keeps

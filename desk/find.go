@@ -93,11 +93,13 @@ func (s *Service) FindProfiles(ctx context.Context, f profile.Fetcher, addresses
 	slices.SortStableFunc(found, func(a, b Ranked) int {
 		return cmp.Or(cmp.Compare(b.MatchPercentage, a.MatchPercentage), boolOrder(b.Known(), a.Known()))
 	})
-	if slices.ContainsFunc(found, Ranked.Known) || len(failures) > 0 {
+	known := slices.ContainsFunc(found, Ranked.Known)
+	switch {
+	case len(failures) > 0 && !known:
+		// A failed source may know the contact: no unknown profile, not even an anonymous one.
+		return nil, dedupe(failures), nil
+	case len(found) > 0: // known people, or only anonymous profiles (a warehouse visitor)
 		return found, dedupe(failures), nil
-	}
-	if len(found) > 0 { // only anonymous profiles (a warehouse visitor): they are the answer
-		return found, nil, nil
 	}
 	// Nobody: the address's unidentified profile, recorded when asked to.
 	lookup := profile.WithoutRecording(ctx)

@@ -326,3 +326,17 @@ func remarshal(t *testing.T, from, to any) {
 		t.Fatalf("%s: %v", b, err)
 	}
 }
+
+// TestProfileConnectorAnonymousWhileSourceDown: the warehouse's anonymous visitor is not
+// answered as the contact while the CRM, which may know the address, is down.
+func TestProfileConnectorAnonymousWhileSourceDown(t *testing.T) {
+	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "postgres"), gatewaytest.WithFaults())
+	c := connector{t: t, base: g.URL + "/flex/profile-connector"}
+	if status, found, raw := c.find("", `{"key":"email","value":"visitor@example.com"}`); status != http.StatusOK || len(found.Profiles) != 1 || found.Profiles[0].Status != "unknown" {
+		t.Fatalf("the anonymous visitor with every source up: %d %s", status, raw)
+	}
+	g.Fault("crm").Fail()
+	if status, _, raw := c.find("", `{"key":"email","value":"visitor@example.com"}`); status != http.StatusBadGateway {
+		t.Fatalf("the anonymous visitor with the CRM down: %d %s", status, raw)
+	}
+}

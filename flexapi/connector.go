@@ -130,6 +130,9 @@ func (c *Connector) find(w http.ResponseWriter, r *http.Request) {
 		fail(w, failures[0]) // a source that failed may know the contact: no answer rather than "unknown"
 		return
 	}
+	for _, f := range failures { // the answer stands; the header says what it may lack
+		w.Header().Add("X-Source-Unavailable", f.Source)
+	}
 	snap := c.Settings.Current()
 	out := ProfilesResponse{Profiles: []RankedProfile{}}
 	for _, rp := range ranked {

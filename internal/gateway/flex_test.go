@@ -184,8 +184,23 @@ func TestProfileConnectorRefusals(t *testing.T) {
 // unknown profile, and records nothing.
 func TestProfileConnectorSourceDown(t *testing.T) {
 	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "postgres"), gatewaytest.WithFaults())
-	g.Fault("crm").Fail()
 	c := connector{t: t, base: g.URL + "/flex/profile-connector"}
+	// With the warehouse down, Ada is still found through the CRM, and the answer says what
+	// it may lack.
+	g.Fault("warehouse").Fail()
+	req, _ := http.NewRequest(http.MethodPost, c.base+"/Profiles/Find", strings.NewReader(url.Values{"UniqueName": {"x"},
+		"Attributes": {`{"key":"email","value":"ada.lovelace@example.com"}`}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Source-Unavailable") != "warehouse" {
+		t.Errorf("Ada with the warehouse down: %d, X-Source-Unavailable %q", resp.StatusCode, resp.Header.Get("X-Source-Unavailable"))
+	}
+	g.Fault("warehouse").Heal()
+	g.Fault("crm").Fail()
 	before := g.UnidentifiedCount()
 	status, _, raw := c.find("true", `{"key":"from","value":"+14155550199"}`)
 	if status != http.StatusBadGateway || !strings.Contains(string(raw), `"source":"crm"`) || g.UnidentifiedCount() != before {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/profilegate/profilegate/demo"
 	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
 
@@ -354,4 +356,28 @@ func TestProfileConnectorAnonymousWhileSourceDown(t *testing.T) {
 	if status, _, raw := c.find("", `{"key":"email","value":"visitor@example.com"}`); status != http.StatusBadGateway {
 		t.Fatalf("the anonymous visitor with the CRM down: %d %s", status, raw)
 	}
+}
+
+// FuzzProfileConnector sends Profiles/Find anything a client could: a form body of any bytes,
+// and any profile sid. No answer is a 5xx, and every one but a redirect is JSON.
+func FuzzProfileConnector(f *testing.F) {
+	f.Add(`UniqueName=x&Attributes=%7B%22key%22%3A%22from%22%2C%22value%22%3A%22%2B14155550100%22%7D`, "pf_dXNlcl9pZDp1LTEwMDE")
+	f.Add(`UniqueName=x&Attributes=%5B%7B%22key%22%3A%22email%22%2C%22value%22%3A%22a%40b%22%7D%5D&WriteIfNotFound=true`, "pf_")
+	f.Add(`UniqueName=x&Attributes={"key":"from","value":"whatsapp:+1 (646) 555-0100"}&Attributes=[]`, "%00")
+	f.Add(`%zz&&==`, "../../query")
+	h := gatewaytest.Start(f, demo.Config(f.TempDir())).Gateway.Handler()
+	f.Fuzz(func(t *testing.T, body, sid string) {
+		for _, req := range []*http.Request{
+			httptest.NewRequest(http.MethodPost, "http://127.0.0.1/flex/profile-connector/Profiles/Find", strings.NewReader(body)),
+			httptest.NewRequest(http.MethodGet, "http://127.0.0.1/flex/profile-connector/Profiles/"+url.PathEscape(sid)+"?UniqueName=x", nil),
+		} {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			redirect := rec.Code >= 300 && rec.Code < 400 // net/http cleaning the path ("Profiles/." to "Profiles")
+			if rec.Code >= 500 || !redirect && !json.Valid(rec.Body.Bytes()) {
+				t.Fatalf("%s %s: %d %s", req.Method, req.URL, rec.Code, rec.Body)
+			}
+		}
+	})
 }

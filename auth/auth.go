@@ -56,6 +56,12 @@ func For(ctx context.Context) *Principal {
 	return p
 }
 
+// Has reports whether the caller in ctx may act with role need: admins may do everything.
+func Has(ctx context.Context, need Role) bool {
+	p := For(ctx)
+	return p != nil && p.Role.Allows(need)
+}
+
 // ErrUnauthenticated is wrapped by every error of Authenticate. Its messages say what was
 // wrong with the credentials, never what they held.
 var ErrUnauthenticated = errors.New("unauthenticated")

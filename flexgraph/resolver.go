@@ -3,7 +3,6 @@ package flexgraph
 import (
 	"context"
 
-	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/desk"
 	"github.com/profilegate/profilegate/errcode"
 	"github.com/profilegate/profilegate/flexgraph/model"
@@ -29,11 +28,6 @@ type Resolver struct {
 	Settings Settings
 	// MaxPageSize bounds pagination.pageSize.
 	MaxPageSize int
-}
-
-func isAdmin(ctx context.Context) bool {
-	p := auth.For(ctx)
-	return p != nil && p.Role == auth.RoleAdmin
 }
 
 // warnings are the failures of sources as Flex's data client reads them beside the data: the

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/profilegate/profilegate/auth"
 	"github.com/profilegate/profilegate/flexgraph/generated"
 	"github.com/profilegate/profilegate/flexgraph/model"
 	"github.com/profilegate/profilegate/loaders"
@@ -21,7 +22,7 @@ func (r *queryResolver) Activities(ctx context.Context, input model.ActivitiesIn
 		return nil, err
 	}
 	l := loaders.For(ctx)
-	page, errs, err := r.Desk.CustomerHistory(ctx, l, l, input.ProfileConnectSid, q, isAdmin(ctx))
+	page, errs, err := r.Desk.CustomerHistory(ctx, l, l, input.ProfileConnectSid, q, auth.Has(ctx, auth.RoleAdmin))
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +44,7 @@ func (r *queryResolver) ActivityDetails(ctx context.Context, input model.Activit
 		return nil, err
 	}
 	l := loaders.For(ctx)
-	a, errs, err := r.Desk.CustomerActivity(ctx, l, l, input.ProfileConnectSid, ref.Source, ref.Position, isAdmin(ctx))
+	a, errs, err := r.Desk.CustomerActivity(ctx, l, l, input.ProfileConnectSid, ref.Source, ref.Position, auth.Has(ctx, auth.RoleAdmin))
 	if err != nil {
 		return nil, err
 	}

@@ -31,9 +31,3 @@ func roleName(r auth.Role) string {
 	}
 	return "the " + string(r) + " role"
 }
-
-// isAdmin reports whether the caller may do everything, search by any identifier included.
-func isAdmin(ctx context.Context) bool {
-	p := auth.For(ctx)
-	return p != nil && p.Role == auth.RoleAdmin
-}

@@ -58,7 +58,7 @@ func (r *queryResolver) SearchProfiles(ctx context.Context, identifier model.Ide
 	if err != nil {
 		return nil, err
 	}
-	people, errs, err := r.Desk.Search(ctx, loaders.For(ctx), profile.Identifier(identifier), isAdmin(ctx))
+	people, errs, err := r.Desk.Search(ctx, loaders.For(ctx), profile.Identifier(identifier), auth.Has(ctx, auth.RoleAdmin))
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (r *queryResolver) SearchProfiles(ctx context.Context, identifier model.Ide
 
 // Profile is the resolver for the profile field.
 func (r *queryResolver) Profile(ctx context.Context, id string) (*profile.Profile, error) {
-	p, errs, err := r.Desk.Profile(ctx, loaders.For(ctx), id, isAdmin(ctx))
+	p, errs, err := r.Desk.Profile(ctx, loaders.For(ctx), id, auth.Has(ctx, auth.RoleAdmin))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (r *queryResolver) Profile(ctx context.Context, id string) (*profile.Profil
 
 // CustomerDetails is the resolver for the customerDetails field.
 func (r *queryResolver) CustomerDetails(ctx context.Context, profileID string) (*details.CustomerDetails, error) {
-	d, errs, err := r.Desk.CustomerDetails(ctx, loaders.For(ctx), profileID, isAdmin(ctx))
+	d, errs, err := r.Desk.CustomerDetails(ctx, loaders.For(ctx), profileID, auth.Has(ctx, auth.RoleAdmin))
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (r *queryResolver) CustomerHistory(ctx context.Context, profileID string, f
 		return nil, err
 	}
 	l := loaders.For(ctx)
-	page, errs, err := r.Desk.CustomerHistory(ctx, l, l, profileID, q, isAdmin(ctx))
+	page, errs, err := r.Desk.CustomerHistory(ctx, l, l, profileID, q, auth.Has(ctx, auth.RoleAdmin))
 	if err != nil {
 		return nil, err
 	}

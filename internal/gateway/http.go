@@ -47,7 +47,7 @@ func flexGraphQLHandler(res *flexgraph.Resolver, cfg *config.Config, log *slog.L
 // agentsOnly refuses callers whose role is not an agent's or an admin's.
 func agentsOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := auth.For(r.Context()); p == nil || !p.Role.Allows(auth.RoleAgent) {
+		if !auth.Has(r.Context(), auth.RoleAgent) {
 			httpapi.Refuse(w, r, errcode.Forbidden, "this needs the agent role")
 			return
 		}

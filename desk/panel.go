@@ -22,9 +22,8 @@ type HistorySource interface {
 // nobody is known by, or an unidentified contact's, gives a profile with no groups.
 func (s *Service) CustomerDetails(ctx context.Context, f profile.Fetcher, id string, asAdmin bool) (*details.CustomerDetails, []*errcode.Error, error) {
 	snap, _ := s.current()
-	if !snap.Components.CustomerDetails {
-		return nil, nil, errcode.Errorf(errcode.ComponentDisabled,
-			"the customer details component is off; an admin turns it on with updateSettings (components.customerDetails)")
+	if err := snap.CheckDetails(); err != nil {
+		return nil, nil, err
 	}
 	p, errs, err := s.Profile(ctx, f, id, asAdmin)
 	if err != nil || p == nil {
@@ -62,9 +61,8 @@ type Coverage struct {
 // unidentified contact's, gives an empty page.
 func (s *Service) CustomerHistory(ctx context.Context, f profile.Fetcher, hf history.Fetcher, id string, q HistoryQuery, asAdmin bool) (*HistoryPage, []*errcode.Error, error) {
 	snap, _ := s.current()
-	if !snap.Components.CustomerHistory {
-		return nil, nil, errcode.Errorf(errcode.ComponentDisabled,
-			"the customer history component is off; an admin turns it on with updateSettings (components.customerHistory)")
+	if err := snap.CheckHistory(); err != nil {
+		return nil, nil, err
 	}
 	if f := q.Filter; f.Since != nil && f.Until != nil && f.Until.Before(*f.Since) {
 		return nil, nil, errcode.Errorf(errcode.BadUserInput, "filter: until (%s) is before since (%s)",
@@ -162,9 +160,8 @@ func asSourceError(name string, err error) *errcode.Error {
 // in source's history, as a page of the timeline would show it; nil when there is none.
 func (s *Service) CustomerActivity(ctx context.Context, f profile.Fetcher, hf history.Fetcher, id, source string, pos history.Position, asAdmin bool) (*history.Activity, []*errcode.Error, error) {
 	snap, _ := s.current()
-	if !snap.Components.CustomerHistory {
-		return nil, nil, errcode.Errorf(errcode.ComponentDisabled,
-			"the customer history component is off; an admin turns it on with updateSettings (components.customerHistory)")
+	if err := snap.CheckHistory(); err != nil {
+		return nil, nil, err
 	}
 	p, errs, err := s.Profile(ctx, f, id, asAdmin)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -70,8 +71,7 @@ func (c *Connector) Handler(base string) http.Handler {
 // agentsOnly lets agents and admins through, as the GraphQL API's @hasRole(AGENT) does.
 func agentsOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := auth.For(r.Context())
-		if p == nil || !p.Role.Allows(auth.RoleAgent) {
+		if !auth.Has(r.Context(), auth.RoleAgent) {
 			fail(w, errcode.Errorf(errcode.Forbidden, "the Profile Connector needs the agent role"))
 			return
 		}
@@ -98,8 +98,7 @@ func (c *Connector) find(w http.ResponseWriter, r *http.Request) {
 		fail(w, errcode.Errorf(errcode.BadUserInput, "the body is not a form (application/x-www-form-urlencoded): %s", errcode.Truncate(err.Error(), 80)))
 		return
 	}
-	if r.PostForm.Get("UniqueName") == "" {
-		fail(w, errcode.Errorf(errcode.BadUserInput, "UniqueName is required: the profile connector's unique name"))
+	if !uniqueName(w, r.PostForm) {
 		return
 	}
 	attrs, err := attributes(r.PostForm["Attributes"])
@@ -148,11 +147,10 @@ func (c *Connector) find(w http.ResponseWriter, r *http.Request) {
 
 // profile is GET Profiles/{sid}: a profile by the sid Find returned.
 func (c *Connector) profile(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("UniqueName") == "" {
-		fail(w, errcode.Errorf(errcode.BadUserInput, "UniqueName is required: the profile connector's unique name"))
+	if !uniqueName(w, r.URL.Query()) {
 		return
 	}
-	p, failures, err := c.Desk.Profile(r.Context(), loaders.For(r.Context()), r.PathValue("sid"), isAdmin(r.Context()))
+	p, failures, err := c.Desk.Profile(r.Context(), loaders.For(r.Context()), r.PathValue("sid"), auth.Has(r.Context(), auth.RoleAdmin))
 	switch {
 	case err != nil:
 		fail(w, err)
@@ -167,8 +165,7 @@ func (c *Connector) profile(w http.ResponseWriter, r *http.Request) {
 
 // identifiers is GET Identifiers: the configured identifiers in priority order.
 func (c *Connector) identifiers(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("UniqueName") == "" {
-		fail(w, errcode.Errorf(errcode.BadUserInput, "UniqueName is required: the profile connector's unique name"))
+	if !uniqueName(w, r.URL.Query()) {
 		return
 	}
 	snap := c.Settings.Current()
@@ -183,8 +180,7 @@ func (c *Connector) identifiers(w http.ResponseWriter, r *http.Request) {
 // traits is GET Traits: the configured traits, each with the Flex profile field it fills and
 // the details groups it is shown in.
 func (c *Connector) traits(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("UniqueName") == "" {
-		fail(w, errcode.Errorf(errcode.BadUserInput, "UniqueName is required: the profile connector's unique name"))
+	if !uniqueName(w, r.URL.Query()) {
 		return
 	}
 	snap := c.Settings.Current()
@@ -202,6 +198,16 @@ func (c *Connector) traits(w http.ResponseWriter, r *http.Request) {
 		out.Traits = append(out.Traits, tr)
 	}
 	reply(w, http.StatusOK, out)
+}
+
+// uniqueName reports whether the request names the profile connector, as every call of Flex's
+// does, answering 400 when it does not.
+func uniqueName(w http.ResponseWriter, v url.Values) bool {
+	if v.Get("UniqueName") != "" {
+		return true
+	}
+	fail(w, errcode.Errorf(errcode.BadUserInput, "UniqueName is required: the profile connector's unique name"))
+	return false
 }
 
 // attribute is one of a task's attributes as Flex sends it.
@@ -289,11 +295,6 @@ func (c *Connector) keys() []string {
 	}
 	slices.Sort(ks)
 	return ks
-}
-
-func isAdmin(ctx context.Context) bool {
-	p := auth.For(ctx)
-	return p != nil && p.Role == auth.RoleAdmin
 }
 
 // apiError is an error as the Profile Connector answers it, in Twilio's REST error shape.

@@ -229,6 +229,24 @@ func (s *Settings) CheckComponent() error {
 		"the customer header and search component is off; an admin turns it on by turning on customer details or customer history (updateSettings, components)")
 }
 
+// CheckDetails answers COMPONENT_DISABLED while the customer details component is off.
+func (s *Settings) CheckDetails() error {
+	if s.Components.CustomerDetails {
+		return nil
+	}
+	return errcode.Errorf(errcode.ComponentDisabled,
+		"the customer details component is off; an admin turns it on with updateSettings (components.customerDetails)")
+}
+
+// CheckHistory answers COMPONENT_DISABLED while the customer history component is off.
+func (s *Settings) CheckHistory() error {
+	if s.Components.CustomerHistory {
+		return nil
+	}
+	return errcode.Errorf(errcode.ComponentDisabled,
+		"the customer history component is off; an admin turns it on with updateSettings (components.customerHistory)")
+}
+
 // CheckAgentSearch answers FORBIDDEN when agents may not search by key. A key that is not
 // configured passes: the lookup reports it as unknown.
 func (s *Settings) CheckAgentSearch(key string) error {

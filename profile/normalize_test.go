@@ -130,6 +130,17 @@ func TestPhoneVariants(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("PhoneVariants = %q, want %q", got, want)
 	}
+	// The number's own text needs no parse; every format still refuses what is not E.164.
+	if got, err := PhoneVariants("+442079460958", []PhoneFormat{PhoneE164, PhoneDigits, PhoneE164}); err != nil || strings.Join(got, "|") != "+442079460958|442079460958" {
+		t.Fatalf("PhoneVariants(e164, digits) = %q, %v", got, err)
+	}
+	for _, bad := range []string{"", "+", "4155550100", "+1 415 555 0100", "+0123456", "+1234567890123456", "+1415555010x"} {
+		for _, formats := range [][]PhoneFormat{{PhoneE164}, PhoneFormats} {
+			if got, err := PhoneVariants(bad, formats); err == nil {
+				t.Errorf("PhoneVariants(%q, %v) = %q, want an error", bad, formats, got)
+			}
+		}
+	}
 }
 
 func TestProfileIDRoundTrip(t *testing.T) {

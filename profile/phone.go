@@ -2,6 +2,7 @@ package profile
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -26,18 +27,26 @@ var PhoneFormats = []PhoneFormat{PhoneE164, PhoneNational, PhoneInternational, P
 
 // PhoneVariants renders an E.164 number in each of formats, without duplicates, so a source
 // can match the stored text exactly and keep using its index.
+//
+// E.164 and its digits are the number's own text: only the other formats parse it (a source
+// storing E.164, as Segment does, costs no parse).
 func PhoneVariants(e164 string, formats []PhoneFormat) ([]string, error) {
-	num, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return nil, fmt.Errorf("%q is not an E.164 number: %w", e164, err)
+	if !plainE164(e164) {
+		return nil, fmt.Errorf("%q is not an E.164 number", e164)
 	}
-	var out []string
-	seen := map[string]bool{}
+	var num *phonenumbers.PhoneNumber
+	out := make([]string, 0, len(formats))
 	for _, f := range formats {
+		if num == nil && f != PhoneE164 && f != PhoneDigits {
+			var err error
+			if num, err = phonenumbers.Parse(e164, ""); err != nil {
+				return nil, fmt.Errorf("%q is not an E.164 number: %w", e164, err)
+			}
+		}
 		var v string
 		switch f {
 		case PhoneE164:
-			v = phonenumbers.Format(num, phonenumbers.E164)
+			v = e164
 		case PhoneNational:
 			v = phonenumbers.Format(num, phonenumbers.NATIONAL)
 		case PhoneInternational:
@@ -45,7 +54,7 @@ func PhoneVariants(e164 string, formats []PhoneFormat) ([]string, error) {
 		case PhoneSpaced:
 			v = strings.ReplaceAll(phonenumbers.Format(num, phonenumbers.INTERNATIONAL), "-", " ")
 		case PhoneDigits:
-			v = strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")
+			v = e164[1:]
 		case PhoneNationalDigits:
 			v = phonenumbers.GetNationalSignificantNumber(num)
 		case PhoneRFC3966:
@@ -53,10 +62,22 @@ func PhoneVariants(e164 string, formats []PhoneFormat) ([]string, error) {
 		default:
 			return nil, fmt.Errorf("unknown phone format %q", f)
 		}
-		if !seen[v] {
-			seen[v] = true
+		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
 	return out, nil
+}
+
+// plainE164 reports whether s is written as E.164: "+", a non-zero digit, at most 15 digits.
+func plainE164(s string) bool {
+	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -326,6 +326,13 @@ func TestTracing(t *testing.T) {
 				t.Errorf("%s is not a child of the request's span", s.Name())
 			}
 			lookups[s.Name()]++
+			attrs := map[string]bool{}
+			for _, a := range s.Attributes() {
+				attrs[string(a.Key)] = true
+			}
+			if !attrs["profilegate.source"] || !attrs["profilegate.identifiers"] || !attrs["profilegate.records"] {
+				t.Errorf("%s has attributes %v; want the source, identifiers and records", s.Name(), s.Attributes())
+			}
 		}
 	}
 	if lookups["lookup crm"] == 0 || lookups["lookup warehouse"] == 0 {

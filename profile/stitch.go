@@ -96,7 +96,7 @@ func (s *Stitcher) Match(ctx context.Context, f Fetcher, raw Identifier) (*Match
 // the sources it did not come from, up to the configured depth. It returns the records found,
 // those found by the first round (seeds), and the failures of sources that did not answer.
 func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Record, map[*Record]bool, []*errcode.Error) {
-	asked := map[string]map[Identifier]bool{}
+	asked := map[asking]bool{} // identifiers asked of a source
 	failed, incomplete := map[string]*errcode.Error{}, map[string]*errcode.Error{}
 	byKey := map[[2]string]*Record{}
 	var records []*Record
@@ -105,6 +105,7 @@ func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Rec
 	frontier := map[string][]Identifier{}
 	for _, src := range s.opts.Sources {
 		frontier[src.Name] = []Identifier{id}
+		asked[asking{src.Name, id}] = true
 	}
 	for round := 0; round <= s.opts.Depth && len(frontier) > 0; round++ {
 		found, errs := s.fetchRound(ctx, f, frontier)
@@ -113,14 +114,6 @@ func (s *Stitcher) gather(ctx context.Context, f Fetcher, id Identifier) ([]*Rec
 				incomplete[name] = e // it answered: its records count and it is asked again
 			} else {
 				failed[name] = e
-			}
-		}
-		for name, ids := range frontier {
-			if asked[name] == nil {
-				asked[name] = map[Identifier]bool{}
-			}
-			for _, x := range ids {
-				asked[name][x] = true
 			}
 		}
 		var fresh []*Record
@@ -163,11 +156,11 @@ func (s *Stitcher) fetchRound(ctx context.Context, f Fetcher, frontier map[strin
 	return found, errs
 }
 
-// next returns, per source, the identifiers of fresh records not yet asked of it; a record's
-// identifiers are followed only into the other sources, and blocked ones not at all.
-func (s *Stitcher) next(fresh []*Record, asked map[string]map[Identifier]bool, failed map[string]*errcode.Error) map[string][]Identifier {
+// next returns, per source, the identifiers of fresh records not yet asked of it, and notes
+// them as asked; a record's identifiers are followed only into the other sources, and blocked
+// ones not at all.
+func (s *Stitcher) next(fresh []*Record, asked map[asking]bool, failed map[string]*errcode.Error) map[string][]Identifier {
 	next := map[string][]Identifier{}
-	queued := map[string]map[Identifier]bool{}
 	for _, r := range fresh {
 		for _, id := range r.Identifiers {
 			if s.norm.Blocked(id) {
@@ -175,18 +168,21 @@ func (s *Stitcher) next(fresh []*Record, asked map[string]map[Identifier]bool, f
 			}
 			for _, src := range s.opts.Sources {
 				n := src.Name
-				if n == r.Source || failed[n] != nil || asked[n][id] || queued[n][id] {
+				if n == r.Source || failed[n] != nil || asked[asking{n, id}] {
 					continue
 				}
-				if queued[n] == nil {
-					queued[n] = map[Identifier]bool{}
-				}
-				queued[n][id] = true
+				asked[asking{n, id}] = true // it is, in the next round
 				next[n] = append(next[n], id)
 			}
 		}
 	}
 	return next
+}
+
+// asking is an identifier asked of a source.
+type asking struct {
+	source string
+	id     Identifier
 }
 
 func asSourceError(name string, err error) *errcode.Error {
@@ -241,36 +237,60 @@ func (s *Stitcher) build(records []*Record) *Profile {
 
 // traits takes each trait from the highest-priority source that has it.
 func (s *Stitcher) traits(records []*Record) []Trait {
-	var keys []string
-	values := map[string]map[string]TraitValue{} // trait key -> source -> value
+	n := 0
+	for _, r := range records {
+		n += len(r.Traits)
+	}
+	// One map of (trait, source) pairs rather than a map of sources per trait: a header's
+	// dozen traits cost two maps, not thirteen.
+	values := make(map[traitSource]TraitValue, n)
+	keys := make(map[string]int, n) // trait key -> place of its first appearance
 	for _, r := range records {
 		for _, t := range r.Traits {
-			if values[t.Key] == nil {
-				values[t.Key] = map[string]TraitValue{}
-				keys = append(keys, t.Key)
+			k := traitSource{t.Key, r.Source}
+			if _, ok := values[k]; ok { // a source's newest record comes first
+				continue
 			}
-			if _, ok := values[t.Key][r.Source]; !ok { // a source's newest record comes first
-				if t.UpdatedAt.IsZero() {
-					t.UpdatedAt = r.UpdatedAt
-				}
-				values[t.Key][r.Source] = t
+			if _, ok := keys[t.Key]; !ok {
+				keys[t.Key] = len(keys)
 			}
+			if t.UpdatedAt.IsZero() {
+				t.UpdatedAt = r.UpdatedAt
+			}
+			values[k] = t
 		}
 	}
+	ordered := make([]string, len(keys))
+	for k, i := range keys {
+		ordered[i] = k
+	}
 	out := make([]Trait, 0, len(keys))
-	for _, k := range keys {
-		order := s.opts.TraitSources[k]
-		for _, src := range s.opts.Sources {
-			order = append(order, src.Name)
-		}
-		for _, src := range order {
-			if v, ok := values[k][src]; ok {
-				out = append(out, Trait{Key: k, Label: s.label(k), Value: v.Value, Source: src, UpdatedAt: v.UpdatedAt})
-				break
-			}
+	for _, k := range ordered {
+		if t, ok := s.pick(values, k, s.opts.TraitSources[k]); ok {
+			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// traitSource is a trait as one source holds it.
+type traitSource struct{ key, source string }
+
+// pick takes trait key from the first of override's sources that has it, else from the first
+// source in priority order that does.
+func (s *Stitcher) pick(values map[traitSource]TraitValue, key string, override []string) (Trait, bool) {
+	for i := range len(override) + len(s.opts.Sources) {
+		var src string
+		if i < len(override) {
+			src = override[i]
+		} else {
+			src = s.opts.Sources[i-len(override)].Name
+		}
+		if v, ok := values[traitSource{key, src}]; ok {
+			return Trait{Key: key, Label: s.label(key), Value: v.Value, Source: src, UpdatedAt: v.UpdatedAt}, true
+		}
+	}
+	return Trait{}, false
 }
 
 func (s *Stitcher) label(key string) string {

@@ -26,6 +26,9 @@ type Limits struct {
 	MaxAliases int
 	// NoIntrospection refuses operations that read the schema (__schema, __type).
 	NoIntrospection bool
+	// Parsed, when set, is the server's cache of parsed queries: a query found in it passed
+	// the token count when it was first sent, and is not lexed again.
+	Parsed graphql.Cache[*ast.QueryDocument]
 }
 
 var _ interface {
@@ -44,7 +47,12 @@ func (Limits) Validate(graphql.ExecutableSchema) error { return nil }
 // parser allows, before it is parsed: a lexer pass that stops at the limit, so a huge query
 // costs no more than a small one, and the refusal has its own code rather than the parser's
 // GRAPHQL_PARSE_FAILED. Use it after the persisted-query extension, which fills the query in.
-func (l Limits) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+func (l Limits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if l.Parsed != nil {
+		if _, ok := l.Parsed.Get(ctx, p.Query); ok {
+			return nil
+		}
+	}
 	lex := lexer.New(&ast.Source{Input: p.Query})
 	tokens, depth := 0, 0
 	for {

@@ -61,7 +61,8 @@ func serve(exec graphql.ExecutableSchema, cfg *config.Config, trustedOnly bool, 
 	srv := handler.New(exec)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(httpapi.Transport{MaxBodyBytes: limits.MaxBodyBytes})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	parsed := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(parsed)
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
@@ -76,8 +77,8 @@ func serve(exec graphql.ExecutableSchema, cfg *config.Config, trustedOnly bool, 
 	// The persisted-query extension fills the query in; the limits then measure it.
 	srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)}})
 	srv.Use(guard.Limits{MaxTokens: limits.MaxTokens, MaxDepth: limits.MaxDepth, MaxRootFields: limits.MaxRootFields, MaxAliases: limits.MaxAliases,
-		NoIntrospection: !cfg.Introspection})
-	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
+		NoIntrospection: !cfg.Introspection, Parsed: parsed})
+	srv.Use(guard.NewComplexity(limits.MaxComplexity))
 	srv.Use(telemetry.Operations{})
 	srv.AroundRootFields(loaders.AroundRootField) // each root field takes part in the request's lookup rounds
 	srv.SetErrorPresenter(resolvers.PresentError(log))

@@ -22,8 +22,12 @@ func (s *Store) MatchRecords(ctx context.Context, source string, ids []profile.I
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	q, args := matchQuery(source, ids)
-	rows, err := s.stmts.Queryx(ctx, s.db.Rebind(q), args...)
+	n := probes(len(ids))
+	q, ok := s.matchTexts.Load(n)
+	if !ok {
+		q, _ = s.matchTexts.LoadOrStore(n, s.db.Rebind(matchText(n)))
+	}
+	rows, err := s.stmts.Queryx(ctx, q.(string), matchArgs(source, ids, n)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: match index: %w", err)
 	}
@@ -50,15 +54,28 @@ func (s *Store) MatchRecords(ctx context.Context, source string, ids []profile.I
 // The probes are padded to a power of two by repeating the last (UNION drops what repeats), so
 // the statement takes a few shapes, each prepared once per connection.
 func matchQuery(source string, ids []profile.Identifier) (string, []any) {
-	n := 1 << bits.Len(uint(len(ids)-1))
-	probes := make([]string, n)
+	n := probes(len(ids))
+	return matchText(n), matchArgs(source, ids, n)
+}
+
+// probes is the number of probes for n identifiers: n rounded up to a power of two.
+func probes(n int) int { return 1 << bits.Len(uint(n-1)) }
+
+// matchText is the statement of n probes; the store keeps each it sends, rebound for its
+// driver, so a lookup does not build its text again.
+func matchText(n int) string {
+	probe := "SELECT record_id FROM match_index WHERE source = (" + entriesKey + ") AND key = ? AND value = ?"
+	return strings.Repeat(probe+"\nUNION\n", n-1) + probe + "\nLIMIT " + fmt.Sprint(profile.MaxRecords)
+}
+
+// matchArgs are the arguments of n probes for ids, the last identifier repeated.
+func matchArgs(source string, ids []profile.Identifier, n int) []any {
 	args := make([]any, 0, 3*n)
 	for i := range n {
 		id := ids[min(i, len(ids)-1)]
-		probes[i] = "SELECT record_id FROM match_index WHERE source = (" + entriesKey + ") AND key = ? AND value = ?"
 		args = append(args, source, id.Key, id.Value)
 	}
-	return strings.Join(probes, "\nUNION\n") + "\nLIMIT " + fmt.Sprint(profile.MaxRecords), args
+	return args
 }
 
 // entriesKey is the key a source's current entries are stored under, for the source given as

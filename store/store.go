@@ -24,6 +24,8 @@ type Store struct {
 	// at once on SQLite kept one chunk waiting for the write lock, holding a read mark, while
 	// the other wrote, so the WAL was never restarted: it grew to 14 GB on the bench's 10M data.
 	chunks sync.Mutex
+	// matchTexts holds the match index's lookup statements by number of probes, rebound.
+	matchTexts sync.Map
 }
 
 // New migrates db and returns a store over it. db's driver must be "sqlite" or "pgx".

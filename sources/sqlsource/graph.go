@@ -21,12 +21,16 @@ type identityGraph struct {
 	keyOf    map[string]string   // stored type -> identifier key
 	typesOf  map[string][]string // identifier key -> stored types
 	matchers map[string]matcher
+	// typeIn is "(type IN (?, ...) AND " per identifier key; head and tail surround a
+	// lookup's conditions: the statement's text is made by joining, not formatting.
+	typeIn     map[string]string
+	head, tail string
 }
 
 // NewIdentityGraph returns a source over an identity graph; every problem with g is reported.
 func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g IdentityGraph) (*Source, error) {
 	var errs []error
-	ig := &identityGraph{keyOf: map[string]string{}, typesOf: map[string][]string{}, matchers: map[string]matcher{}}
+	ig := &identityGraph{keyOf: map[string]string{}, typesOf: map[string][]string{}, matchers: map[string]matcher{}, typeIn: map[string]string{}}
 	g.SegmentDefaults()
 	if g.TimestampColumn == NoTimestamp {
 		g.TimestampColumn = ""
@@ -41,6 +45,18 @@ func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g Iden
 		}
 	}
 	ig.g = g
+	ts := "NULL"
+	if g.TimestampColumn != "" {
+		ts = "x." + g.TimestampColumn
+	}
+	ig.head = fmt.Sprintf("WITH m AS (SELECT DISTINCT %s AS pid FROM %s WHERE ", g.ProfileIDColumn, g.IdentifiersTable)
+	ig.tail = fmt.Sprintf(` LIMIT %[4]d)
+SELECT 'i' AS kind, x.%[1]s, x.%[5]s, CAST(x.%[6]s AS TEXT), %[7]s FROM %[2]s x WHERE x.%[1]s IN (SELECT pid FROM m)
+UNION ALL
+SELECT 't' AS kind, x.%[1]s, x.%[8]s, CAST(x.%[9]s AS TEXT), %[7]s FROM %[10]s x WHERE x.%[1]s IN (SELECT pid FROM m)
+ORDER BY 1, 2, 3`,
+		g.ProfileIDColumn, g.IdentifiersTable, "", profile.MaxRecords,
+		g.TypeColumn, g.ValueColumn, ts, g.NameColumn, g.TraitValueColumn, g.TraitsTable)
 	for _, key := range norm.Keys() {
 		ig.keyOf[key] = key
 	}
@@ -61,6 +77,7 @@ func NewIdentityGraph(name string, db *sqlx.DB, norm *profile.Normalizer, g Iden
 			errs = append(errs, fmt.Errorf("identity_graph.stored_as: %w", err))
 		}
 		ig.matchers[key] = m
+		ig.typeIn[key] = "(" + g.TypeColumn + " IN (" + placeholders(len(ig.typesOf[key])) + ") AND "
 	}
 	for key := range g.StoredAs {
 		if _, ok := norm.Normalization(key); !ok {
@@ -85,8 +102,7 @@ func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string
 			continue
 		}
 		c, a := m.condition(g.ValueColumn, byKey[key])
-		types := strings.TrimSuffix(strings.Repeat("?, ", len(ig.typesOf[key])), ", ")
-		conds = append(conds, fmt.Sprintf("(%s IN (%s) AND %s)", g.TypeColumn, types, c))
+		conds = append(conds, ig.typeIn[key]+c+")")
 		for _, t := range ig.typesOf[key] {
 			args = append(args, t)
 		}
@@ -100,18 +116,7 @@ func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string
 	if len(conds) == 0 {
 		return nil, nil
 	}
-	ts := "NULL"
-	if g.TimestampColumn != "" {
-		ts = "x." + g.TimestampColumn
-	}
-	q := fmt.Sprintf(`WITH m AS (SELECT DISTINCT %[1]s AS pid FROM %[2]s WHERE %[3]s LIMIT %[4]d)
-SELECT 'i' AS kind, x.%[1]s, x.%[5]s, CAST(x.%[6]s AS TEXT), %[7]s FROM %[2]s x WHERE x.%[1]s IN (SELECT pid FROM m)
-UNION ALL
-SELECT 't' AS kind, x.%[1]s, x.%[8]s, CAST(x.%[9]s AS TEXT), %[7]s FROM %[10]s x WHERE x.%[1]s IN (SELECT pid FROM m)
-ORDER BY 1, 2, 3`,
-		g.ProfileIDColumn, g.IdentifiersTable, strings.Join(conds, " OR "), profile.MaxRecords,
-		g.TypeColumn, g.ValueColumn, ts, g.NameColumn, g.TraitValueColumn, g.TraitsTable)
-	rows, err := s.query(ctx, q, args)
+	rows, err := s.query(ctx, ig.head+strings.Join(conds, " OR ")+ig.tail, args)
 	if err != nil {
 		return nil, err
 	}

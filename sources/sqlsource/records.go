@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -71,6 +72,9 @@ func NewRecordTable(name string, db *sqlx.DB, norm *profile.Normalizer, t Record
 	return &Source{name: name, db: db, norm: norm, shape: rt, stmts: stmtcache.New(db, maxStmts)}, nil
 }
 
+// limitRecords ends a lookup: a hub identifier cannot make it unbounded.
+var limitRecords = " LIMIT " + strconv.Itoa(profile.MaxRecords)
+
 func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][]string, recordIDs []string) ([]profile.Record, error) {
 	var conds []string
 	var args []any
@@ -89,8 +93,7 @@ func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][
 	if len(conds) == 0 {
 		return nil, nil
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s LIMIT %d", rt.selectList, rt.from, strings.Join(conds, " OR "), profile.MaxRecords)
-	rows, err := s.query(ctx, q, args)
+	rows, err := s.query(ctx, "SELECT "+rt.selectList+" FROM "+rt.from+" WHERE "+strings.Join(conds, " OR ")+limitRecords, args)
 	if err != nil {
 		return nil, err
 	}

@@ -142,3 +142,31 @@ func TestSQLiteSizing(t *testing.T) {
 		t.Errorf("a PostgreSQL DSN was changed: %q", c.OpenDSN(pg))
 	}
 }
+
+// TestContactsDatabase: a SQLite store keeps its unidentified contacts in a second file beside
+// its own, opened the same way; a PostgreSQL store and a store in memory keep them inside.
+func TestContactsDatabase(t *testing.T) {
+	c := config.Default()
+	c.DataDir = "/var/lib/profilegate"
+	c.SQLite.MaxOpen = 3
+	d, ok := c.ContactsDatabase()
+	if want := config.SQLiteDSN("/var/lib/profilegate/profilegate-contacts.db"); !ok || d.Driver != "sqlite" || d.DSN != want || d.Pool == nil || d.Pool.MaxOpen != 3 {
+		t.Fatalf("default store: %+v, %v; want %s with 3 connections", d, ok, want)
+	}
+	for dsn, want := range map[string]string{
+		"file:/data/pg.sqlite?_pragma=busy_timeout(5000)": "file:/data/pg-contacts.sqlite?_pragma=busy_timeout(5000)",
+		"/data/store":                "/data/store-contacts",
+		"file::memory:?cache=shared": "",
+		"file:store.db?mode=memory":  "",
+	} {
+		c.Store = config.Database{Driver: "sqlite", DSN: dsn}
+		d, ok := c.ContactsDatabase()
+		if ok != (want != "") || d.DSN != want {
+			t.Errorf("store %q: contacts %q, %v; want %q", dsn, d.DSN, ok, want)
+		}
+	}
+	c.Store = config.Database{Driver: "postgres", DSN: "postgres://x"}
+	if d, ok := c.ContactsDatabase(); ok {
+		t.Errorf("PostgreSQL store: contacts in %+v", d)
+	}
+}

@@ -55,7 +55,7 @@ func openStore(t *testing.T) *store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	st, err := store.New(context.Background(), db)
+	st, err := store.New(context.Background(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func openService(t *testing.T, path string, first *settings.Settings) *settings.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	st, err := store.New(context.Background(), db)
+	st, err := store.New(context.Background(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestMatchRecords(t *testing.T) {
 	for name, open := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			s, db := open(t)
+			s, db, _ := open(t)
 			now := time.Now()
 			var entries []matchindex.Entry
 			for i := range 500 {
@@ -76,7 +76,7 @@ func TestMatchRecords(t *testing.T) {
 // only the new ones.
 func TestRebuildLetsOthersWrite(t *testing.T) {
 	ctx := context.Background()
-	s, db := open(t, "sqlite", "file:"+filepath.Join(t.TempDir(), "gw.db")+"?_pragma=busy_timeout(0)&_pragma=journal_mode(WAL)")
+	s, db, _ := openWith(t, openDB(t, "sqlite", sqliteDSN(filepath.Join(t.TempDir(), "gw.db"), 0)), nil)
 	now := time.Now()
 	if ok, err := s.AcquireMatchLease(ctx, "crm", "me", now, now.Add(time.Minute)); err != nil || !ok {
 		t.Fatal(ok, err)

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // migration is one schema change, written once per dialect.
@@ -119,12 +121,17 @@ ALTER TABLE match_index_state ADD COLUMN building TEXT NOT NULL DEFAULT ''`,
 	},
 }
 
+// contactMigrations build a contacts database of its own: the contacts table and its index,
+// as in the store's.
+var contactMigrations = []migration{migrations[0], migrations[3]}
+
 // migrationLock is the PostgreSQL advisory lock key that serializes replicas migrating at once.
 const migrationLock = 0x70726f66 // "prof"
 
-func (s *Store) migrate(ctx context.Context) error {
-	postgres := s.db.DriverName() == "pgx"
-	tx, err := s.db.BeginTxx(ctx, nil)
+// migrate applies to db the migrations of list it has not had.
+func migrate(ctx context.Context, db *sqlx.DB, list []migration) error {
+	postgres := db.DriverName() == "pgx"
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -141,10 +148,10 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := tx.GetContext(ctx, &applied, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`); err != nil {
 		return err
 	}
-	for v := applied + 1; v <= len(migrations); v++ {
-		stmt := migrations[v-1].sqlite
+	for v := applied + 1; v <= len(list); v++ {
+		stmt := list[v-1].sqlite
 		if postgres {
-			stmt = migrations[v-1].postgres
+			stmt = list[v-1].postgres
 		}
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migration %d: %w", v, err)

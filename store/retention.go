@@ -21,7 +21,7 @@ type Retention struct {
 // CountContacts counts the unidentified contacts.
 func (s *Store) CountContacts(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM unidentified_contacts`); err != nil {
+	if err := s.contacts.GetContext(ctx, &n, `SELECT COUNT(*) FROM unidentified_contacts`); err != nil {
 		return 0, fmt.Errorf("store: count contacts: %w", err)
 	}
 	return n, nil
@@ -62,7 +62,7 @@ func (s *Store) dropOldest(ctx context.Context, limit int, before time.Time) (in
 	if !before.IsZero() {
 		where, args = "WHERE last_seen < ?", append(args, before.UTC())
 	}
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM unidentified_contacts WHERE (identifier_key, identifier_value) IN (
+	res, err := s.contacts.ExecContext(ctx, s.contacts.Rebind(`DELETE FROM unidentified_contacts WHERE (identifier_key, identifier_value) IN (
 	SELECT identifier_key, identifier_value FROM unidentified_contacts `+where+` ORDER BY last_seen LIMIT ?)`), append(args, limit)...)
 	if err != nil {
 		return 0, fmt.Errorf("store: prune contacts: %w", err)

@@ -17,7 +17,7 @@ func TestPruneContacts(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	for name, open := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			s, _ := open(t)
+			s, _, _ := open(t)
 			phone := func(i int) profile.Identifier {
 				return profile.Identifier{Key: "phonenumber", Value: fmt.Sprintf("+1212555%04d", i)}
 			}

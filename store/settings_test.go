@@ -16,7 +16,7 @@ func TestSettingsVersions(t *testing.T) {
 	first := &settings.Settings{Unidentified: settings.Unidentified{BadgeLabel: "New Contact"}}
 	for name, openStore := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			s, _ := openStore(t)
+			s, _, _ := openStore(t)
 			if err := s.InitSettings(ctx, first, t0); err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +66,7 @@ func TestSettingsConcurrentWriters(t *testing.T) {
 	base := &settings.Settings{Unidentified: settings.Unidentified{BadgeLabel: "New Contact"}}
 	for name, openStore := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			s, _ := openStore(t)
+			s, _, _ := openStore(t)
 			if err := s.InitSettings(ctx, base, t0); err != nil {
 				t.Fatal(err)
 			}

@@ -80,7 +80,7 @@ func run(rows, lookups int, dir string) error {
 		return err
 	}
 	defer storeDB.Close()
-	st, err := store.New(ctx, storeDB)
+	st, err := store.New(ctx, storeDB, nil)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,13 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	st, err := store.New(ctx, db)
+	var contacts *sqlx.DB
+	if cd, ok := cfg.ContactsDatabase(); ok {
+		if contacts, err = g.open("contacts", cd, cfg.DatabasePool(cd)); err != nil {
+			return nil, fmt.Errorf("store: contacts: %w", err)
+		}
+	}
+	st, err := store.New(ctx, db, contacts)
 	if err != nil {
 		return nil, err
 	}

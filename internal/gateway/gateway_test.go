@@ -288,9 +288,8 @@ func TestBlockedCaller(t *testing.T) {
 	if zero.Profile.Status != "UNIDENTIFIED" || zero.Name == "Placeholder" {
 		t.Fatalf("all-zero number matched a record: %+v", zero)
 	}
-	var n int
-	if err := sqlx.Get(g.DB(cfg.StoreDatabase()), &n, `SELECT COUNT(*) FROM unidentified_contacts`); err != nil || n != 0 {
-		t.Fatalf("%d unidentified profiles recorded for blocked values (%v)", n, err)
+	if n := g.UnidentifiedCount(); n != 0 {
+		t.Fatalf("%d unidentified profiles recorded for blocked values", n)
 	}
 }
 
@@ -393,11 +392,42 @@ func lookups(t *testing.T, g *gatewaytest.Env) map[string]int64 {
 	return out
 }
 
+// TestContactsApartFromTheIndex: on a SQLite store a new caller's contact is written to the
+// contacts file, not the file the match index is read from: no connection reading the index
+// sees its file change (PRAGMA data_version), so none drops its page cache.
+func TestContactsApartFromTheIndex(t *testing.T) {
+	cfg := gatewaytest.DemoConfig(t, "sqlite")
+	cfg.MatchIndex.Refresh, cfg.MatchIndex.Reconcile, cfg.SettingsRefresh = time.Hour, time.Hour, time.Hour // nothing else writes meanwhile
+	g := gatewaytest.Start(t, cfg)
+	conn, err := g.DB(cfg.StoreDatabase()).Connx(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	version := func() (v int) {
+		if err := conn.GetContext(context.Background(), &v, `PRAGMA data_version`); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := g.UnidentifiedCount()
+	v := version()
+	if h := g.Header("phonenumber", "(646) 555-0177"); h.Badge == nil {
+		t.Fatalf("an unknown caller: %+v", h)
+	}
+	if g.UnidentifiedCount() != before+1 {
+		t.Fatal("the new caller was not recorded")
+	}
+	if version() != v {
+		t.Fatal("recording a contact wrote the store's file, which the match index is read from")
+	}
+}
+
 // TestInternalErrorsHideDetails breaks the gateway's own store: the client gets INTERNAL and
 // nothing about the database.
 func TestInternalErrorsHideDetails(t *testing.T) {
 	g := gatewaytest.Start(t, gatewaytest.DemoConfig(t, "sqlite"))
-	g.DB(g.Config.StoreDatabase()).MustExec(`DROP TABLE unidentified_contacts`)
+	g.ContactsDB().MustExec(`DROP TABLE unidentified_contacts`)
 	resp := g.Post(gatewaytest.HeaderQuery, map[string]any{"key": "phonenumber", "value": "(646) 555-0111"})
 	if !slices.Equal(resp.Codes(), []string{"INTERNAL"}) || resp.Errors[0].Message != "internal error" || resp.Status >= 500 {
 		t.Fatalf("store failure: %d %s", resp.Status, resp.Raw)

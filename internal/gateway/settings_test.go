@@ -362,9 +362,7 @@ func TestComponentDisabled(t *testing.T) {
 			t.Errorf("%s: %s; want COMPONENT_DISABLED saying how to turn it on", q, r.Raw)
 		}
 	}
-	var n int
-	g.DB(g.Config.StoreDatabase()).Get(&n, `SELECT COUNT(*) FROM unidentified_contacts`)
-	if n != 0 {
+	if n := g.UnidentifiedCount(); n != 0 {
 		t.Fatal("a disabled header recorded a contact")
 	}
 	updateSettings(g, nil, map[string]any{"components": map[string]any{"customerDetails": false, "customerHistory": true}})

@@ -187,10 +187,23 @@ func OpenDB(t testing.TB, d config.Database) *sqlx.DB {
 	return db
 }
 
+// ContactsDB opens the database holding the gateway's unidentified contacts: the store's own
+// unless it is SQLite.
+func (e *Env) ContactsDB() *sqlx.DB {
+	if d, ok := e.Config.ContactsDatabase(); ok {
+		return e.DB(d)
+	}
+	return e.DB(e.Config.StoreDatabase())
+}
+
 // Store opens the gateway's store from the test's side.
 func (e *Env) Store() *store.Store {
 	e.t.Helper()
-	st, err := store.New(context.Background(), e.DB(e.Config.StoreDatabase()))
+	var contacts *sqlx.DB
+	if d, ok := e.Config.ContactsDatabase(); ok {
+		contacts = e.DB(d)
+	}
+	st, err := store.New(context.Background(), e.DB(e.Config.StoreDatabase()), contacts)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -201,7 +214,7 @@ func (e *Env) Store() *store.Store {
 func (e *Env) UnidentifiedCount() int {
 	e.t.Helper()
 	var n int
-	if err := e.DB(e.Config.StoreDatabase()).Get(&n, `SELECT COUNT(*) FROM unidentified_contacts`); err != nil {
+	if err := e.ContactsDB().Get(&n, `SELECT COUNT(*) FROM unidentified_contacts`); err != nil {
 		e.t.Fatal(err)
 	}
 	return n

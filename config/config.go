@@ -362,8 +362,8 @@ func (c *Config) StoreDatabase() Database {
 //
 // A write in SQLite's WAL mode makes every other connection to the file drop its page cache
 // at its next read: with the contacts beside the match index, each new caller's upsert made
-// the store's connections read the index's pages again (at 1M people the gateway spent 14 %
-// more CPU a request, and its first rounds after a start were half as fast).
+// the store's connections read the index's pages again (bench, 1M people: the first closed
+// loop after a start went 1 298 → 2 019 req/s, CPU a request 1.43 → 1.37 × the baseline's).
 func (c *Config) ContactsDatabase() (Database, bool) {
 	d := c.StoreDatabase()
 	if d.Driver != "sqlite" {

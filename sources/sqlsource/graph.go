@@ -122,14 +122,7 @@ func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string
 	}
 	defer rows.Close()
 	b := newGraphBuilder(s, ig.keyOf)
-	for rows.Next() {
-		vals, err := rows.SliceScan()
-		if err != nil {
-			return nil, err
-		}
-		b.add(vals)
-	}
-	if err := rows.Err(); err != nil {
+	if err := each(rows, func(vals []any) error { b.add(vals); return nil }); err != nil {
 		return nil, err
 	}
 	return b.records(), nil

@@ -115,17 +115,13 @@ func (h *HistorySource) History(ctx context.Context, reqs []history.Request) ([]
 		return nil, fmt.Errorf("%s: history: %w", h.src.name, err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		vals, err := rows.SliceScan()
-		if err != nil {
-			return nil, fmt.Errorf("%s: history: %w", h.src.name, err)
-		}
-		req, a := h.activity(vals)
-		if req >= 0 && req < len(out) {
+	err = each(rows, func(vals []any) error {
+		if req, a := h.activity(vals); req >= 0 && req < len(out) {
 			out[req] = append(out[req], a)
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("%s: history: %w", h.src.name, err)
 	}
 	return out, nil

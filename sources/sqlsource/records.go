@@ -99,14 +99,11 @@ func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][
 	}
 	defer rows.Close()
 	var out []profile.Record
-	for rows.Next() {
-		vals, err := rows.SliceScan()
-		if err != nil {
-			return nil, err
-		}
+	err = each(rows, func(vals []any) error {
 		out = append(out, rt.record(s, vals))
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 func (rt *recordTable) record(s *Source, vals []any) profile.Record {

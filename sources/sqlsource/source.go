@@ -144,12 +144,26 @@ func (s *Source) scanRows(ctx context.Context, q string, args []any, row func(va
 		return err
 	}
 	defer rows.Close()
+	return each(rows, row)
+}
+
+// each scans every row of rows into one slice of values, reused from row to row, and hands it
+// to fn, which must not keep it. sqlx's SliceScan allocated the column names, the slice and a
+// pointer a column for every row: a fifth of a lookup's allocations.
+func each(rows *sqlx.Rows, fn func(vals []any) error) error {
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
 	for rows.Next() {
-		vals, err := rows.SliceScan()
-		if err != nil {
+		if err := rows.Scan(ptrs...); err != nil {
 			return err
 		}
-		if err := row(vals); err != nil {
+		if err := fn(vals); err != nil {
 			return err
 		}
 	}

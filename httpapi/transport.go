@@ -179,9 +179,21 @@ func Refuse(w http.ResponseWriter, r *http.Request, code errcode.Code, message s
 }
 
 func writeResponse(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+	var b []byte
+	if r, ok := v.(*graphql.Response); ok && len(r.Errors) == 0 && r.Label == "" && r.Path == nil && r.HasNext == nil && len(r.Extensions) == 0 {
+		// Data alone is the JSON gqlgen wrote: framed as it is, not scanned and copied again
+		// by encoding/json (which also escaped <, > and & for HTML, which a JSON API need not).
+		data := r.Data
+		if len(data) == 0 {
+			data = json.RawMessage("null")
+		}
+		b = make([]byte, 0, len(data)+len(`{"data":}`))
+		b = append(append(append(b, `{"data":`...), data...), '}')
+	} else {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+		}
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

@@ -182,7 +182,8 @@ func writeResponse(w http.ResponseWriter, status int, v any) {
 	var b []byte
 	if r, ok := v.(*graphql.Response); ok && len(r.Errors) == 0 && r.Label == "" && r.Path == nil && r.HasNext == nil && len(r.Extensions) == 0 {
 		// Data alone is the JSON gqlgen wrote: framed as it is, not scanned and copied again
-		// by encoding/json (which also escaped <, > and & for HTML, which a JSON API need not).
+		// by encoding/json (which also escaped <, > and & for HTML; nosniff below keeps a
+		// browser from reading any answer as anything but JSON).
 		data := r.Data
 		if len(data) == 0 {
 			data = json.RawMessage("null")
@@ -195,6 +196,7 @@ func writeResponse(w http.ResponseWriter, status int, v any) {
 			status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
 		}
 	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

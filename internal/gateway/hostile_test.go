@@ -117,6 +117,9 @@ func TestHostileRequests(t *testing.T) {
 				if tc.noData && bytes.Contains(r.Raw, []byte(`"data"`)) {
 					t.Fatalf("a request that was not executed has a data entry: %.300s", r.Raw)
 				}
+				if got := r.HTTP.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+					t.Fatalf("X-Content-Type-Options %q: a browser may read the answer as other than JSON", got)
+				}
 			}
 		})
 	}

@@ -134,7 +134,7 @@ func acquireLease(ctx context.Context, q sqlx.QueryerContext, source, owner stri
 // ReplaceMatchRecords replaces what the index holds for the given records of a source with
 // entries (none: the records are gone), and saves st, in one transaction.
 func (s *Store) ReplaceMatchRecords(ctx context.Context, source string, recordIDs []string, entries []matchindex.Entry, st matchindex.State) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return inTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var key string
 		if err := tx.GetContext(ctx, &key, tx.Rebind(entriesKey), source); err != nil {
 			return fmt.Errorf("store: match index: %w", err)
@@ -213,7 +213,7 @@ func (r *Rebuild) Add(ctx context.Context, entries ...matchindex.Entry) error {
 func (r *Rebuild) flush(ctx context.Context) error {
 	r.s.chunks.Lock()
 	defer r.s.chunks.Unlock()
-	err := r.s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := inTx(ctx, r.s.db, func(tx *sqlx.Tx) error {
 		n, err := insertEntries(ctx, tx, r.key, r.pending)
 		r.rows += n
 		return err
@@ -235,7 +235,7 @@ func (r *Rebuild) Commit(ctx context.Context, st matchindex.State) error {
 		return err
 	}
 	var old string
-	err := r.s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := inTx(ctx, r.s.db, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &old, tx.Rebind(entriesKey), r.source); err != nil {
 			return err
 		}
@@ -299,18 +299,6 @@ func insertEntries(ctx context.Context, tx *sqlx.Tx, source string, entries []ma
 		added += n
 	}
 	return added, nil
-}
-
-func (s *Store) inTx(ctx context.Context, f func(*sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := f(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // driverName is the driver of a database or transaction.

@@ -10,7 +10,8 @@ import (
 const lookupCost = 10
 
 // Complexity weighs the fields that cost more than their selection: a lookup asks every
-// source, and a page weighs its size times its node.
+// source, and a page weighs its size times its node. Only Int arguments (page sizes) may
+// change a weight: guard.Complexity remembers the weight of operations without Int variables.
 func Complexity(maxPage int) graph.ComplexityRoot {
 	var c graph.ComplexityRoot
 	size := func(first *int) int {

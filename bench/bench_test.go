@@ -18,21 +18,9 @@ func TestMain(m *testing.M) { gatewaytest.Main(m) }
 // the benchmark compares two servers doing the same work right.
 func TestBothAnswerTheTraffic(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
 	const people = 3000
-	if err := Generate(ctx, dir, people, func(string) {}); err != nil {
-		t.Fatal(err)
-	}
-	cfg := demo.Config(dir)
-	cfg.Log = gatewaytest.DemoConfig(t, "sqlite").Log
-	gw := gatewaytest.Start(t, cfg, gatewaytest.NoSeed())
-
-	base, err := OpenBaseline(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { base.Close() })
-	srv := httptest.NewServer(base)
+	dir, gw := generated(t, people, false)
+	srv := httptest.NewServer(openBaseline(t, dir))
 	t.Cleanup(srv.Close)
 
 	client := &http.Client{}
@@ -62,17 +50,8 @@ func TestBothAnswerTheTraffic(t *testing.T) {
 // agents at once.
 func TestPanelVisits(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
 	const people = 2000
-	if err := Generate(ctx, dir, people, func(string) {}); err != nil {
-		t.Fatal(err)
-	}
-	if err := GenerateHistory(ctx, dir, people, func(string) {}); err != nil {
-		t.Fatal(err)
-	}
-	cfg := demo.Config(dir)
-	cfg.Log = gatewaytest.DemoConfig(t, "sqlite").Log
-	gw := gatewaytest.Start(t, cfg, gatewaytest.NoSeed())
+	_, gw := generated(t, people, true)
 	client := &http.Client{}
 	for _, agents := range []int{1, 4} {
 		rs, err := visits(ctx, client, &server{url: gw.URL + "/query"}, PanelOptions{People: people}, agents, 100, uint64(agents))
@@ -85,4 +64,33 @@ func TestPanelVisits(t *testing.T) {
 			}
 		}
 	}
+}
+
+// generated writes people in a new directory, with the history tables when history is set,
+// and starts the gateway on them as cmd/bench does (the demo's configuration over the data).
+func generated(tb testing.TB, people int, history bool) (string, *gatewaytest.Env) {
+	tb.Helper()
+	ctx, dir := context.Background(), tb.TempDir()
+	if err := Generate(ctx, dir, people, func(string) {}); err != nil {
+		tb.Fatal(err)
+	}
+	if history {
+		if err := GenerateHistory(ctx, dir, people, func(string) {}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	cfg := demo.Config(dir)
+	cfg.Log = gatewaytest.DemoConfig(tb, "sqlite").Log
+	return dir, gatewaytest.Start(tb, cfg, gatewaytest.NoSeed())
+}
+
+// openBaseline opens the baseline on the data and the gateway's store in dir until tb ends.
+func openBaseline(tb testing.TB, dir string) *Baseline {
+	tb.Helper()
+	base, err := OpenBaseline(context.Background(), dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { base.Close() })
+	return base
 }

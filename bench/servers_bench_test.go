@@ -13,9 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/profilegate/profilegate/demo"
-	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
 
 var (
@@ -34,19 +31,9 @@ var (
 //	go test ./bench -run '^$' -bench Servers -count 4 -benchmem
 func BenchmarkServers(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
 	const people = 10_000
-	if err := Generate(ctx, dir, people, func(string) {}); err != nil {
-		b.Fatal(err)
-	}
-	cfg := demo.Config(dir)
-	cfg.Log = gatewaytest.DemoConfig(b, "sqlite").Log
-	gw := gatewaytest.Start(b, cfg, gatewaytest.NoSeed()).Gateway.Handler()
-	base, err := OpenBaseline(ctx, dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { base.Close() })
+	dir, env := generated(b, people, false)
+	gw, base := env.Gateway.Handler(), openBaseline(b, dir)
 
 	bodies := make([][]byte, 4096)
 	t := NewTraffic(people, 1)

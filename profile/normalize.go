@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/net/idna"
 
@@ -48,12 +49,35 @@ type Normalizer struct {
 	order  []string
 	region string
 	rules  []BlockRule
+	// recent holds the latest phone and email normalizations. A lookup meets the same
+	// numbers several times (the caller's, the CRM's spelling, the warehouse's E.164, in
+	// each round), and each phone costs libphonenumber a parse or two.
+	recent *lru.Cache[recentKey, normalized]
+}
+
+// recentNormalizations bounds Normalizer.recent: enough for the lookups of many concurrent
+// requests (each meets a handful of values), small beside the process (about 200 bytes each,
+// live heap the garbage collector marks every cycle).
+const recentNormalizations = 512
+
+type recentKey struct {
+	norm  Normalization
+	value string
+}
+
+type normalized struct {
+	value string
+	err   error
 }
 
 // NewNormalizer returns a Normalizer for the built-in keys plus custom ones. Phone numbers
 // without a country code are read in region (an ISO 3166 code such as "US").
 func NewNormalizer(custom []KeySpec, region string, rules []BlockRule) (*Normalizer, error) {
-	n := &Normalizer{keys: map[string]Normalization{}, region: strings.ToUpper(region), rules: rules}
+	recent, err := lru.New[recentKey, normalized](recentNormalizations)
+	if err != nil {
+		return nil, err
+	}
+	n := &Normalizer{keys: map[string]Normalization{}, region: strings.ToUpper(region), rules: rules, recent: recent}
 	if !phonenumbers.GetSupportedRegions()[n.region] {
 		return nil, fmt.Errorf("default region %q is not a region libphonenumber knows", region)
 	}
@@ -115,13 +139,24 @@ func (n *Normalizer) NormalizeValue(norm Normalization, raw string) (string, err
 	}
 	switch norm {
 	case NormalizePhone:
-		return n.normalizePhone(strings.Map(dropFormat, v))
+		return n.remember(norm, strings.Map(dropFormat, v), n.normalizePhone)
 	case NormalizeEmail:
-		return normalizeEmail(v)
+		return n.remember(norm, v, normalizeEmail)
 	case NormalizeLower:
 		return lower(v), nil
 	}
 	return v, nil
+}
+
+// remember returns normalize(v), from recent when v was normalized lately. Normalizations are
+// pure: the same value always gives the same result or the same error.
+func (n *Normalizer) remember(norm Normalization, v string, normalize func(string) (string, error)) (string, error) {
+	if r, ok := n.recent.Get(recentKey{norm, v}); ok {
+		return r.value, r.err
+	}
+	value, err := normalize(v)
+	n.recent.Add(recentKey{norm, strings.Clone(v)}, normalized{value, err})
+	return value, err
 }
 
 // invisible reports whether r shows nothing: white space, or a format character (bidi marks,
@@ -183,13 +218,25 @@ func (n *Normalizer) normalizePhone(v string) (string, error) {
 	// A number libphonenumber reads differently once in E.164 (a national prefix inside an
 	// international number, such as +20 0...) has no stable form to match by.
 	// A value already in E.164 is its own check (the common case: sources store E.164).
-	if e164 == v {
+	if e164 == v || n.stable(e164) {
 		return e164, nil
 	}
-	if again, err := phonenumbers.Parse(e164, n.region); err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
-		return "", fmt.Errorf("%q is not a phone number libphonenumber can read one way", errcode.Truncate(v, 64))
+	return "", fmt.Errorf("%q is not a phone number libphonenumber can read one way", errcode.Truncate(v, 64))
+}
+
+// stable reports whether e164 normalizes to itself. It is then remembered as its own
+// normalization, which it is: the warehouse's E.164 of a number the caller spelled
+// nationally costs no parse.
+func (n *Normalizer) stable(e164 string) bool {
+	if r, ok := n.recent.Get(recentKey{NormalizePhone, e164}); ok {
+		return r.err == nil && r.value == e164
 	}
-	return e164, nil
+	again, err := phonenumbers.Parse(e164, n.region)
+	if err != nil || !phonenumbers.IsPossibleNumber(again) || phonenumbers.Format(again, phonenumbers.E164) != e164 {
+		return false
+	}
+	n.recent.Add(recentKey{NormalizePhone, e164}, normalized{value: e164})
+	return true
 }
 
 // Blocked reports whether a normalized identifier must never match, merge or be recorded:

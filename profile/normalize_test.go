@@ -1,9 +1,12 @@
 package profile
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/profilegate/profilegate/errcode"
 )
@@ -66,19 +69,52 @@ func TestNormalize(t *testing.T) {
 		{KeyUserID, strings.Repeat("x", MaxValueLength+1), "", errcode.BadUserInput},
 		{"favourite_color", "blue", "", errcode.UnknownIdentifier},
 	}
-	for _, tt := range tests {
-		t.Run(tt.key+"/"+tt.in, func(t *testing.T) {
-			got, err := n.Normalize(Identifier{Key: tt.key, Value: tt.in})
-			if tt.code != "" {
-				if errcode.Of(err) != tt.code {
-					t.Fatalf("Normalize(%q) error = %v, want code %s", tt.in, err, tt.code)
+	// The second pass answers from the normalizations the first remembered.
+	for _, pass := range []string{"cold", "remembered"} {
+		for _, tt := range tests {
+			t.Run(pass+"/"+tt.key+"/"+tt.in, func(t *testing.T) {
+				got, err := n.Normalize(Identifier{Key: tt.key, Value: tt.in})
+				if tt.code != "" {
+					if errcode.Of(err) != tt.code {
+						t.Fatalf("Normalize(%q) error = %v, want code %s", tt.in, err, tt.code)
+					}
+					return
 				}
-				return
+				if err != nil || got.Value != tt.want {
+					t.Fatalf("Normalize(%q) = %q, %v; want %q", tt.in, got.Value, err, tt.want)
+				}
+			})
+		}
+	}
+}
+
+func TestNormalizeRemembersStableNumbers(t *testing.T) {
+	n := testNormalizer(t)
+	if _, err := n.Normalize(Identifier{Key: KeyPhoneNumber, Value: "(415) 555-0100"}); err != nil {
+		t.Fatal(err)
+	}
+	// Its E.164 was checked to read back as itself: it is remembered as its own normalization.
+	if r, ok := n.recent.Get(recentKey{NormalizePhone, "+14155550100"}); !ok || r != (normalized{value: "+14155550100"}) {
+		t.Fatalf("+14155550100 remembered as %+v, %v; want itself", r, ok)
+	}
+	// A number whose E.164 reads back otherwise stays refused, whatever was normalized first.
+	unstable := "+20000A0000A0000"
+	num, err := phonenumbers.Parse(unstable, "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	for _, order := range [][]string{{e164, unstable}, {unstable, e164, unstable}} {
+		n := testNormalizer(t)
+		for _, v := range order {
+			got, err := n.Normalize(Identifier{Key: KeyPhoneNumber, Value: v})
+			if v == unstable && errcode.Of(err) != errcode.BadUserInput {
+				t.Fatalf("after %q: Normalize(%q) = %q, %v; want BAD_USER_INPUT", order, v, got.Value, err)
 			}
-			if err != nil || got.Value != tt.want {
-				t.Fatalf("Normalize(%q) = %q, %v; want %q", tt.in, got.Value, err, tt.want)
+			if v == e164 && err == nil && got.Value == e164 {
+				t.Fatalf("%q normalizes to itself, so %q is not the unstable case this test needs", e164, unstable)
 			}
-		})
+		}
 	}
 }
 
@@ -186,7 +222,11 @@ func FuzzNormalize(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, key, value string) {
-		id, err := n.Normalize(Identifier{Key: key, Value: value})
+		id, err := n.Normalize(Identifier{Key: key, Value: value}) // from what earlier inputs left
+		n.recent.Purge()
+		if cold, coldErr := n.Normalize(Identifier{Key: key, Value: value}); cold != id || fmt.Sprint(coldErr) != fmt.Sprint(err) {
+			t.Fatalf("%q %q: %q, %v remembered but %q, %v computed", key, value, id.Value, err, cold.Value, coldErr)
+		}
 		if err != nil {
 			if c := errcode.Of(err); c != errcode.BadUserInput && c != errcode.UnknownIdentifier {
 				t.Fatalf("%q %q: error code %s", key, value, c)
@@ -196,6 +236,7 @@ func FuzzNormalize(f *testing.F) {
 		if id.Value == "" || len(id.Value) > MaxValueLength+16 {
 			t.Fatalf("%q %q normalized to %q", key, value, id.Value)
 		}
+		n.recent.Purge()
 		again, err := n.Normalize(id)
 		if err != nil || again != id {
 			t.Fatalf("%q %q: canonical %q normalizes to %q, %v", key, value, id.Value, again.Value, err)

@@ -208,6 +208,51 @@ func TestSingleRootField(t *testing.T) {
 	}
 }
 
+// TestLoneFieldAsksSourcesAtOnce: a lone root field asks every source of a round at once, the
+// last on its own goroutine and the others on the factory's workers; when every worker is busy
+// (more lone fields than workers, all held) or the workers are stopped, a lookup gets a
+// goroutine of its own rather than wait.
+func TestLoneFieldAsksSourcesAtOnce(t *testing.T) {
+	const fields = 40 // beyond the workers of any machine the tests run on
+	started := make(chan struct{}, 2*fields)
+	crm := &fakeSource{name: "crm", records: []profile.Record{ada}, started: started, release: make(chan struct{})}
+	warehouse := &fakeSource{name: "warehouse", records: []profile.Record{{Source: "warehouse", ID: "w1", Identifiers: []profile.Identifier{email("ada@example.com")}}},
+		started: started, release: crm.release}
+	f := factory(time.Hour, crm, warehouse)
+	for _, phase := range []string{"workers", "stopped"} {
+		if phase == "stopped" {
+			f.Close()
+			release := make(chan struct{})
+			crm.release, warehouse.release = release, release
+		}
+		results := make(chan map[string][]profile.Record, fields)
+		for range fields {
+			ctx, l := operation(t, f, `{ customerHeader }`)
+			go rootFields(ctx, func(ctx context.Context) {
+				found, errs := l.Fetch(ctx, map[string][]profile.Identifier{"crm": {email("ada@example.com")}, "warehouse": {email("ada@example.com")}})
+				if len(errs) > 0 {
+					t.Errorf("%s: errors %v", phase, errs)
+				}
+				results <- found
+			})
+		}
+		timeout := time.After(10 * time.Second)
+		for range 2 * fields { // every lookup of every field is under way before any ends
+			select {
+			case <-started:
+			case <-timeout:
+				t.Fatalf("%s: a lookup waited for another to end", phase)
+			}
+		}
+		close(crm.release)
+		for range fields {
+			if found := <-results; len(found["crm"]) != 1 || len(found["warehouse"]) != 1 {
+				t.Fatalf("%s: records %v", phase, found)
+			}
+		}
+	}
+}
+
 // TestCancelledCaller: the batch runs on its own context, so a caller leaving does not fail the
 // batch the others joined. dataloader hands the batch one caller's context, which one depends
 // on who asked first, so every caller leaves here: the lookup must still run and answer.

@@ -202,6 +202,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 		return nil, err
 	}
 	perRequest := loaders.NewFactory(guarded, histories, cfg.StitchDepth+1, cfg.BatchWait)
+	g.closers = append(g.closers, perRequest.Close)
 	var connector http.Handler
 	if base := cfg.Flex.ProfileConnectorPath; base != "" {
 		attrs := maps.Clone(flexapi.DefaultAttributes)

@@ -66,7 +66,9 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := gateway.NewLogger(cfg, stderr)
+	logOut := telemetry.NewLogWriter(stderr, cfg.Log.FlushInterval)
+	defer logOut.Close()
+	log := gateway.NewLogger(cfg, logOut)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -107,6 +109,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	}
 	log.Info("profilegate listening", "graphiql", url+"/", "graphql", url+"/query", "metrics", metricsURL, "demo", isDemo, "version", version)
 	if isDemo {
+		logOut.Flush() // the hint comes after the line saying where to look
 		fmt.Fprintf(stderr, "\nDemo data in %s. Try:\n\n  curl -s %s/query -H 'Content-Type: application/json' -d '%s'\n\n",
 			cfg.DataDir, url, sampleRequest)
 	}

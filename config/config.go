@@ -161,6 +161,9 @@ type Log struct {
 	Format string `yaml:"format"`
 	// Level is debug, info, warn or error.
 	Level string `yaml:"level"`
+	// FlushInterval is how long lines may gather before they are written together; 0 writes
+	// each line at once.
+	FlushInterval time.Duration `yaml:"flush_interval"`
 }
 
 // Shutdown says how the gateway stops: readiness turns false, then after Delay (for load
@@ -266,7 +269,7 @@ func Default() *Config {
 		SettingsRefresh: 2 * time.Second,
 		IDPriority:      slices.Clone(profile.DefaultIDPriority),
 		Settings:        settings.Default(),
-		Log:             Log{Format: "json", Level: "info"},
+		Log:             Log{Format: "json", Level: "info", FlushInterval: 250 * time.Millisecond},
 		Introspection:   true,
 		Tracing:         telemetry.Tracing{SampleRatio: 1},
 		HealthInterval:  10 * time.Second,

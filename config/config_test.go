@@ -79,6 +79,7 @@ store: {driver: mysql, pool: {max_open: 2, max_idle: 3}}
 pool: {max_open: 0}
 metrics_addr: nonsense
 limits: {max_in_flight: 0, in_flight_wait: -1s}
+log: {flush_interval: -1s}
 traits: [{key: plan, sources: [nowhere]}]
 sources:
   - name: CRM
@@ -109,7 +110,7 @@ details: {groups: [{name: Contact, traits: [{key: first_name, type: MONEY}]}]}
 		"limits.max_in_flight: must be positive", "limits.in_flight_wait: -1s",
 		"(crm2): history.events belong to an identity_graph source", `history.activities.table: "a b"`,
 		`history.activities.channels: "fax" maps to "FAX"`, "history.retention: must not be negative",
-		`"MONEY" is not a trait type`} {
+		`"MONEY" is not a trait type`, "log.flush_interval: -1s is negative"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not report %s:\n%v", want, err)
 		}

@@ -149,6 +149,9 @@ func (l Log) validate() error {
 	if err := level.UnmarshalText([]byte(l.Level)); err != nil {
 		errs = append(errs, fmt.Errorf("log.level: %v", err))
 	}
+	if l.FlushInterval < 0 {
+		errs = append(errs, fmt.Errorf("log.flush_interval: %s is negative", l.FlushInterval))
+	}
 	return errors.Join(errs...)
 }
 

@@ -117,9 +117,9 @@ details: {groups: [{name: Contact, traits: [{key: first_name, type: MONEY}]}]}
 	}
 }
 
-// TestSQLiteSizing: a SQLite database with no pool of its own, the store's too, gets
-// sqlite.max_open connections; its DSN gets the page cache unless it sets cache_size itself;
-// PostgreSQL keeps the global pool and its DSN.
+// TestSQLiteSizing: a SQLite database with no pool of its own gets sqlite.max_open connections
+// and the store twice as many (it answers every source's match index); its DSN gets the page
+// cache unless it sets cache_size itself; PostgreSQL keeps the global pool and its DSN.
 func TestSQLiteSizing(t *testing.T) {
 	c := config.Default()
 	c.SQLite = config.SQLite{CacheKiB: 512, MaxOpen: 3}
@@ -127,8 +127,8 @@ func TestSQLiteSizing(t *testing.T) {
 	if p := c.DatabasePool(source); p.MaxOpen != 3 || p.MaxIdle != 3 {
 		t.Errorf("SQLite source pool %+v, want 3 connections", p)
 	}
-	if p := c.DatabasePool(c.StoreDatabase()); p.MaxOpen != 3 {
-		t.Errorf("SQLite store pool %+v, want 3 connections", p)
+	if p := c.DatabasePool(c.StoreDatabase()); p.MaxOpen != 6 {
+		t.Errorf("SQLite store pool %+v, want 6 connections", p)
 	}
 	if p := c.DatabasePool(config.Database{Driver: "postgres", DSN: "postgres://x"}); p != c.Pool {
 		t.Errorf("PostgreSQL pool %+v, want the global %+v", p, c.Pool)

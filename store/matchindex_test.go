@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/matchindex"
 	"github.com/profilegate/profilegate/profile"
 	"github.com/profilegate/profilegate/store"
@@ -133,5 +135,39 @@ func TestRebuildLetsOthersWrite(t *testing.T) {
 	var stored int
 	if err := db.Get(&stored, `SELECT COUNT(*) FROM match_index`); err != nil || stored != len(entries) {
 		t.Fatalf("%d entries stored after an abandoned rebuild and a new one began, want the %d of the index (%v)", stored, len(entries), err)
+	}
+}
+
+// TestIndexWritersOfTwoSources: each source's index renews its lease and saves its refresh on
+// its own schedule, so two sources' writes meet (their tickers start together). On the DSN the
+// gateway opens its SQLite files with, a write transaction waits for the other to commit
+// instead of failing: a deferred one read first and could not take the write lock then
+// (SQLITE_BUSY, BUSY_SNAPSHOT), and the bench logged such refresh failures every few minutes.
+func TestIndexWritersOfTwoSources(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := openWith(t, openDB(t, "sqlite", config.SQLiteDSN(filepath.Join(t.TempDir(), "gw.db"))), nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	for _, source := range []string{"crm", "warehouse", "crm", "warehouse"} {
+		wg.Go(func() {
+			for i := range 50 {
+				now := time.Now()
+				if _, err := s.AcquireMatchLease(ctx, source, "me", now, now.Add(time.Minute)); err != nil {
+					errs <- fmt.Errorf("%s lease: %w", source, err)
+				}
+				if _, err := s.MatchState(ctx, source); err != nil {
+					errs <- fmt.Errorf("%s state: %w", source, err)
+				}
+				e := []matchindex.Entry{{Key: "email", Value: fmt.Sprintf("%s-%d@example.com", source, i), RecordID: fmt.Sprint(i)}}
+				if err := s.ReplaceMatchRecords(ctx, source, []string{fmt.Sprint(i)}, e, matchindex.State{Watermark: fmt.Sprint(i), RefreshedAt: now}); err != nil {
+					errs <- fmt.Errorf("%s refresh: %w", source, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -390,13 +390,9 @@ func (c *Config) ContactsDatabase() (Database, bool) {
 // wait on a writer; a busy timeout, so concurrent writers queue instead of failing;
 // synchronous=NORMAL, which in WAL mode keeps the file consistent and spares an fsync per
 // recorded contact; and a journal size limit, so a WAL grown by a large write (a match index
-// build) is cut back to 64 MiB when it restarts instead of keeping its size on disk. A write
-// transaction takes the write lock when it begins (_txlock=immediate), so it waits out the busy
-// timeout behind another writer: begun as a read, it could not wait when it came to write and
-// failed with SQLITE_BUSY, as two sources' match index refreshes did when they met. Read-only
-// transactions still begin deferred.
+// build) is cut back to 64 MiB when it restarts instead of keeping its size on disk.
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=journal_size_limit(67108864)&_txlock=immediate"
+	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=journal_size_limit(67108864)"
 }
 
 // Loopback reports whether addr listens only on the loopback interface.

@@ -132,9 +132,16 @@ func acquireLease(ctx context.Context, q sqlx.QueryerContext, source, owner stri
 }
 
 // ReplaceMatchRecords replaces what the index holds for the given records of a source with
-// entries (none: the records are gone), and saves st, in one transaction.
+// entries (none: the records are gone), and saves st, in one transaction. Its first statement
+// writes: on SQLite a transaction that reads first cannot wait for the write lock when it
+// comes to write (SQLite skips the busy handler then, as waiting could deadlock), so two
+// sources' refreshes, whose tickers start together, failed with SQLITE_BUSY when they met.
 func (s *Store) ReplaceMatchRecords(ctx context.Context, source string, recordIDs []string, entries []matchindex.Entry, st matchindex.State) error {
 	return inTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE match_index_state SET watermark = ?, refreshed_at = ? WHERE source = ?`),
+			st.Watermark, st.RefreshedAt.UTC(), source); err != nil {
+			return fmt.Errorf("store: match index state: %w", err)
+		}
 		var key string
 		if err := tx.GetContext(ctx, &key, tx.Rebind(entriesKey), source); err != nil {
 			return fmt.Errorf("store: match index: %w", err)
@@ -157,9 +164,10 @@ func (s *Store) ReplaceMatchRecords(ctx context.Context, source string, recordID
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE match_index_state SET watermark = ?, rows = rows + ?, refreshed_at = ? WHERE source = ?`),
-			st.Watermark, delta+n, st.RefreshedAt.UTC(), source)
-		if err != nil {
+		if delta+n == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE match_index_state SET rows = rows + ? WHERE source = ?`), delta+n, source); err != nil {
 			return fmt.Errorf("store: match index state: %w", err)
 		}
 		return nil

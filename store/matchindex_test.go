@@ -140,9 +140,9 @@ func TestRebuildLetsOthersWrite(t *testing.T) {
 
 // TestIndexWritersOfTwoSources: each source's index renews its lease and saves its refresh on
 // its own schedule, so two sources' writes meet (their tickers start together). On the DSN the
-// gateway opens its SQLite files with, a write transaction waits for the other to commit
-// instead of failing: a deferred one read first and could not take the write lock then
-// (SQLITE_BUSY, BUSY_SNAPSHOT), and the bench logged such refresh failures every few minutes.
+// gateway opens its SQLite files with, a refresh waits for the other to commit instead of
+// failing: it read first and could not wait for the write lock then (SQLITE_BUSY or
+// BUSY_SNAPSHOT within 0.1 s here), and the bench logged such failures every few minutes.
 func TestIndexWritersOfTwoSources(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := openWith(t, openDB(t, "sqlite", config.SQLiteDSN(filepath.Join(t.TempDir(), "gw.db"))), nil)

@@ -24,11 +24,13 @@ type LogWriter struct {
 // NewLogWriter returns a LogWriter for w flushing every interval; with interval 0 each line is
 // written at once, as w would.
 func NewLogWriter(w io.Writer, interval time.Duration) *LogWriter {
-	l := &LogWriter{w: w, buf: bufio.NewWriterSize(w, 64<<10), direct: interval <= 0, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &LogWriter{w: w, direct: interval <= 0, stop: make(chan struct{}), done: make(chan struct{})}
 	if l.direct {
+		l.buf = bufio.NewWriterSize(w, 16) // never written to: Flush has nothing to do
 		close(l.done)
 		return l
 	}
+	l.buf = bufio.NewWriterSize(w, 64<<10)
 	go func() {
 		defer close(l.done)
 		t := time.NewTicker(interval)

@@ -80,11 +80,19 @@ var tracer = otel.Tracer("github.com/profilegate/profilegate/sources")
 
 // untraced is the global tracer provider before telemetry installs one (tracing off). Its spans
 // do nothing, yet starting one looked for a parent through the request's whole context, 2 µs
-// a lookup: a lookup makes none then.
+// a lookup: startSpan makes none then.
 var untraced = otel.GetTracerProvider()
 
-// noSpan is the span of a lookup while tracing is off.
+// noSpan is the span of a call to a source while tracing is off.
 var noSpan = trace.SpanFromContext(context.Background())
+
+// startSpan starts the span of a call to a source, or hands out noSpan while tracing is off.
+func startSpan(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	if otel.GetTracerProvider() == untraced {
+		return ctx, noSpan
+	}
+	return tracer.Start(ctx, name, opts...)
+}
 
 // Name is the source's name.
 func (s *Guarded) Name() string { return s.src.Name() }
@@ -92,11 +100,8 @@ func (s *Guarded) Name() string { return s.src.Name() }
 // Lookup asks the source for ids within its timeout and through its breaker, in a span;
 // fetches is how many lookups of a request the call joins, for telemetry.
 func (s *Guarded) Lookup(ctx context.Context, ids []profile.Identifier, fetches int) ([]profile.Record, *errcode.Error) {
-	span := noSpan
-	if otel.GetTracerProvider() != untraced {
-		ctx, span = tracer.Start(ctx, s.span, trace.WithSpanKind(trace.SpanKindClient))
-		defer span.End()
-	}
+	ctx, span := startSpan(ctx, s.span, trace.WithSpanKind(trace.SpanKindClient))
+	defer span.End()
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("profilegate.source", s.Name()), attribute.Int("profilegate.identifiers", len(ids)), attribute.Int("profilegate.fetches", fetches))
 	}

@@ -33,7 +33,7 @@ func (g *GuardedHistory) Coverage(now time.Time) *time.Time { return g.src.Cover
 
 // History asks the source for a page of each request within its timeout, in a span.
 func (g *GuardedHistory) History(ctx context.Context, reqs []history.Request) ([][]history.Activity, *errcode.Error) {
-	ctx, span := tracer.Start(ctx, "history "+g.Name(), trace.WithSpanKind(trace.SpanKindClient),
+	ctx, span := startSpan(ctx, "history "+g.Name(), trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("profilegate.source", g.Name()), attribute.Int("profilegate.requests", len(reqs))))
 	defer span.End()
 	if b := g.guard.breaker; b != nil && b.State() == gobreaker.StateOpen {

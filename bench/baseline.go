@@ -16,6 +16,7 @@ import (
 	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/header"
 	"github.com/profilegate/profilegate/profile"
+	"github.com/profilegate/profilegate/sqlitemem"
 )
 
 // Baseline is the hand-written server the gateway is measured against: net/http and
@@ -43,6 +44,10 @@ func OpenBaseline(ctx context.Context, dir string) (*Baseline, error) {
 	// and pool.
 	defaults := config.Default()
 	b := &Baseline{norm: norm}
+	// Its page caches in one buffer as the gateway's (package sqlitemem); in a process that
+	// opened SQLite before, they are allocated page by page, as the gateway's then are.
+	d := config.Database{Driver: "sqlite"}
+	sqlitemem.Reserve(sqlitemem.Lines(4*defaults.DatabasePool(d).MaxOpen, defaults.SQLite.CacheKiB))
 	for _, db := range []struct {
 		to   **sql.DB
 		file string

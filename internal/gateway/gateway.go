@@ -36,6 +36,7 @@ import (
 	"github.com/profilegate/profilegate/resolvers"
 	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources"
+	"github.com/profilegate/profilegate/sqlitemem"
 	"github.com/profilegate/profilegate/sources/sqlsource"
 	"github.com/profilegate/profilegate/store"
 	"github.com/profilegate/profilegate/telemetry"
@@ -105,6 +106,12 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Gateway, err
 	norm, err := cfg.Normalizer()
 	if err != nil {
 		return nil, err
+	}
+	// Before the first SQLite connection: the page caches of all of them in one buffer.
+	if n, err := sqlitemem.Reserve(sqlitemem.Lines(sqliteConnections(cfg), cfg.SQLite.CacheKiB)); err != nil {
+		o.log.Debug("sqlite page caches are allocated page by page", "err", err)
+	} else if n > 0 {
+		o.log.Debug("sqlite page caches share one buffer", "lines", n)
 	}
 	storeDB := cfg.StoreDatabase()
 	db, err := g.open("store", storeDB, cfg.DatabasePool(storeDB))
@@ -248,6 +255,25 @@ func (g *Gateway) openSource(ctx context.Context, sc config.SourceConfig, norm *
 		return sqlsource.NewRecordTable(sc.Name, db, norm, *sc.Records)
 	}
 	return sqlsource.NewIdentityGraph(sc.Name, db, norm, *sc.IdentityGraph)
+}
+
+// sqliteConnections is how many SQLite connections cfg opens at most with the configured page
+// cache: the store's, its contacts' and the sources'.
+func sqliteConnections(cfg *config.Config) int {
+	dbs := []config.Database{cfg.StoreDatabase()}
+	if cd, ok := cfg.ContactsDatabase(); ok {
+		dbs = append(dbs, cd)
+	}
+	for _, sc := range cfg.Sources {
+		dbs = append(dbs, sc.Database)
+	}
+	n := 0
+	for _, d := range dbs {
+		if d.Driver == "sqlite" && cfg.OpenDSN(d) != d.DSN {
+			n += cfg.DatabasePool(d).MaxOpen
+		}
+	}
+	return n
 }
 
 // open opens a database with its connection pool and exports the pool's metrics under name.

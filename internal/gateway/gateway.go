@@ -36,8 +36,8 @@ import (
 	"github.com/profilegate/profilegate/resolvers"
 	"github.com/profilegate/profilegate/settings"
 	"github.com/profilegate/profilegate/sources"
-	"github.com/profilegate/profilegate/sqlitemem"
 	"github.com/profilegate/profilegate/sources/sqlsource"
+	"github.com/profilegate/profilegate/sqlitemem"
 	"github.com/profilegate/profilegate/store"
 	"github.com/profilegate/profilegate/telemetry"
 )

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -188,5 +189,23 @@ func TestStartupFailures(t *testing.T) {
 				t.Fatalf("exit %v, output:\n%s\nwant one line saying %q and exit status 1", err, out, tc.says)
 			}
 		})
+	}
+}
+
+// TestGCTarget: the gateway collects at gcPercent unless GOGC is set.
+func TestGCTarget(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	collectLessOften(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("without GOGC the target is %d, want %d", got, gcPercent)
+	}
+	collectLessOften(func(k string) string {
+		if k == "GOGC" {
+			return "100"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC=100 the target is %d: the operator's setting was overridden", got)
 	}
 }

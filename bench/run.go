@@ -89,7 +89,7 @@ func Run(ctx context.Context, o RunOptions) error {
 			return fmt.Errorf("bench: %s answered %d of %d warm-up requests wrong, first: %s", s.name, r.failed, r.requests, r.firstFailure)
 		}
 	}
-	fmt.Fprintln(w, "closed loop\tround\tserver\treq/s\tfailed\tCPU/req\tp50\tp99\tpeak RSS\t")
+	fmt.Fprintln(w, "closed loop\tround\tserver\treq/s\tfailed\tCPU/req\tp50\tp99\tpeak RSS\tsteal\t")
 	var tput, cpu [2][]float64
 	var failures []string
 	for round := range o.Rounds {
@@ -102,7 +102,7 @@ func Run(ctx context.Context, o RunOptions) error {
 			r := closedLoop(ctx, client, s, o, NewTraffic(o.People, uint64(round+1)), o.Duration)
 			tput[i] = append(tput[i], r.rate())
 			cpu[i] = append(cpu[i], r.cpuPerRequest().Seconds()*1000)
-			fmt.Fprintf(w, "\t%d\t%s\t%.0f\t%d\t%.3f ms\t%s\t%s\t%s\t\n", round+1, s.name, r.rate(), r.failed, r.cpuPerRequest().Seconds()*1000, ms(r.p(50)), ms(r.p(99)), mib(r.rssKiB))
+			fmt.Fprintf(w, "\t%d\t%s\t%.0f\t%d\t%.3f ms\t%s\t%s\t%s\t%.1f %%\t\n", round+1, s.name, r.rate(), r.failed, r.cpuPerRequest().Seconds()*1000, ms(r.p(50)), ms(r.p(99)), mib(r.rssKiB), 100*r.steal)
 			if r.firstFailure != "" {
 				failures = append(failures, fmt.Sprintf("round %d, %s: %s", round+1, s.name, r.firstFailure))
 			}
@@ -252,7 +252,8 @@ type result struct {
 	took             time.Duration
 	cpu              time.Duration
 	latencies        []time.Duration
-	rssKiB           int64 // the server's peak resident set during the phase, sampled
+	rssKiB           int64   // the server's peak resident set during the phase, sampled
+	steal            float64 // the share of the machine's CPU time its hypervisor gave others
 }
 
 func (r *result) rate() float64 { return float64(r.requests) / r.took.Seconds() }
@@ -294,6 +295,7 @@ func measure(s *server, load func(rec *recorder)) result {
 	var rec recorder
 	var peak atomic.Int64
 	cpu0 := procCPU(s.cmd.Process.Pid)
+	stolen0, all0 := hostCPU()
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(50 * time.Millisecond)
@@ -314,6 +316,9 @@ func measure(s *server, load func(rec *recorder)) result {
 	rec.r.took = time.Since(start)
 	close(done)
 	rec.r.cpu = procCPU(s.cmd.Process.Pid) - cpu0
+	if stolen, all := hostCPU(); all > all0 {
+		rec.r.steal = float64(stolen-stolen0) / float64(all-all0)
+	}
 	rec.r.rssKiB = peak.Load()
 	s.rss.Store(max(s.rss.Load(), rec.r.rssKiB))
 	return rec.r
@@ -524,6 +529,27 @@ func procCPU(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// hostCPU is the machine's CPU time its hypervisor gave other machines (steal) and all its
+// CPU time, in ticks, from /proc/stat: a round whose steal is high ran on a busy host.
+func hostCPU() (steal, all int64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))[1:] // user nice system idle iowait irq softirq steal ...
+	for i, v := range f {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if i < 8 { // guest times are counted in user and nice already
+			all += n
+		}
+		if i == 7 {
+			steal = n
+		}
+	}
+	return steal, all
 }
 
 // procStatus reads a "kB" field of /proc/pid/status.

@@ -94,3 +94,15 @@ func openBaseline(tb testing.TB, dir string) *Baseline {
 	tb.Cleanup(func() { base.Close() })
 	return base
 }
+
+// TestMedian: the rounds' ratios come from medians, of an odd or an even number of rounds.
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3, 1, 2}, 2}, {[]float64{4, 1, 3, 2}, 2.5}, {[]float64{7}, 7}} {
+		if got := median(c.xs); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.xs, got, c.want)
+		}
+	}
+}

@@ -566,12 +566,17 @@ func procStatus(pid int, field string) (int64, error) {
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
+// median is the middle of xs, or the mean of its two middles when their count is even.
 func median(xs []float64) float64 {
 	s := slices.Sorted(slices.Values(xs))
-	if len(s) == 0 {
+	switch n := len(s); {
+	case n == 0:
 		return 0
+	case n%2 == 0:
+		return (s[n/2-1] + s[n/2]) / 2
+	default:
+		return s[n/2]
 	}
-	return s[len(s)/2]
 }
 
 func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }

@@ -156,20 +156,32 @@ func (m matcher) variants(value string) []string {
 
 // condition renders `col IN (?, ...)` for values, comparing lower-cased when stored so.
 func (m matcher) condition(col string, values []string) (string, []any) {
-	var vs []string
-	args := make([]any, 0, len(values))
+	var st statement
+	m.write(&st, col, values)
+	return st.text.String(), st.args
+}
+
+// write writes the condition of values on col into st.
+func (m matcher) write(st *statement, col string, values []string) {
+	// The distinct variants are gathered at the end of st.args, then handed to in, which
+	// writes them back in place and pads them.
+	from := len(st.args)
 	for _, v := range values {
 		for _, x := range m.variants(v) {
-			if !slices.Contains(vs, x) {
-				vs = append(vs, x)
-				args = append(args, x)
+			if a := any(x); !slices.Contains(st.args[from:], a) {
+				st.args = append(st.args, a)
 			}
 		}
 	}
+	vals := st.args[from:]
+	st.args = st.args[:from]
 	if m.lower {
-		col = "lower(" + col + ")"
+		st.text.WriteString("lower(")
+		st.text.WriteString(col)
+		st.text.WriteByte(')')
+		col = ""
 	}
-	return inList(col, args)
+	st.in(col, vals)
 }
 
 var errNoIdentifiers = errors.New("no identifier columns configured")

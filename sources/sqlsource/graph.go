@@ -92,31 +92,33 @@ ORDER BY 1, 2, 3`,
 
 // lookup finds the matching profile ids and reads all their identifier and trait rows in one
 // statement; values are read as text, so a traits table with typed values still unions.
-func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey map[string][]string, profileIDs []string) ([]profile.Record, error) {
+func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey []keyValues, profileIDs []string) ([]profile.Record, error) {
 	g := ig.g
-	var conds []string
-	var args []any
-	for _, key := range slices.Sorted(maps.Keys(byKey)) {
-		m, ok := ig.matchers[key]
-		if !ok || len(ig.typesOf[key]) == 0 {
+	var st statement
+	st.text.Grow(len(ig.head) + len(ig.tail) + 256)
+	st.text.WriteString(ig.head)
+	for _, kv := range byKey { // in key order
+		m, ok := ig.matchers[kv.key]
+		if !ok || len(ig.typesOf[kv.key]) == 0 {
 			continue
 		}
-		c, a := m.condition(g.ValueColumn, byKey[key])
-		conds = append(conds, ig.typeIn[key]+c+")")
-		for _, t := range ig.typesOf[key] {
-			args = append(args, t)
+		st.or()
+		st.text.WriteString(ig.typeIn[kv.key])
+		for _, t := range ig.typesOf[kv.key] {
+			st.args = append(st.args, t)
 		}
-		args = append(args, a...)
+		m.write(&st, g.ValueColumn, kv.values)
+		st.text.WriteByte(')')
 	}
 	if len(profileIDs) > 0 {
-		c, a := inList(g.ProfileIDColumn, anys(profileIDs))
-		conds = append(conds, c)
-		args = append(args, a...)
+		st.or()
+		st.in(g.ProfileIDColumn, anys(profileIDs))
 	}
-	if len(conds) == 0 {
+	if st.conds == 0 {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, ig.head+strings.Join(conds, " OR ")+ig.tail, args)
+	st.text.WriteString(ig.tail)
+	rows, err := s.query(ctx, st.text.String(), st.args)
 	if err != nil {
 		return nil, err
 	}

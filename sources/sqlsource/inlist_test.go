@@ -3,6 +3,8 @@ package sqlsource
 import (
 	"slices"
 	"testing"
+
+	"github.com/profilegate/profilegate/profile"
 )
 
 // TestInList: lists are padded to a power of two with their last value, so a lookup's text
@@ -22,5 +24,22 @@ func TestInList(t *testing.T) {
 		if got != c.want || !slices.Equal(args, c.args) {
 			t.Errorf("inList(%v) = %q %v, want %q %v", c.values, got, args, c.want, c.args)
 		}
+	}
+}
+
+// TestGroup: a lookup's identifiers are gathered by key in key order (the identity graph's
+// statement text follows it, so one set of keys always makes the same text), each key's values
+// in the order asked.
+func TestGroup(t *testing.T) {
+	got := group([]profile.Identifier{{Key: "phonenumber", Value: "+1"}, {Key: "email", Value: "a@x"}, {Key: "phonenumber", Value: "+2"}, {Key: "anonymous_id", Value: "z"}})
+	want := []keyValues{{"anonymous_id", []string{"z"}}, {"email", []string{"a@x"}}, {"phonenumber", []string{"+1", "+2"}}}
+	if !slices.EqualFunc(got, want, func(a, b keyValues) bool { return a.key == b.key && slices.Equal(a.values, b.values) }) {
+		t.Errorf("group = %v, want %v", got, want)
+	}
+	if v := valuesOf(got, "email"); !slices.Equal(v, []string{"a@x"}) {
+		t.Errorf("valuesOf(email) = %v", v)
+	}
+	if v := valuesOf(got, "user_id"); v != nil {
+		t.Errorf("valuesOf(user_id) = %v, want none", v)
 	}
 }

@@ -75,25 +75,29 @@ func NewRecordTable(name string, db *sqlx.DB, norm *profile.Normalizer, t Record
 // limitRecords ends a lookup: a hub identifier cannot make it unbounded.
 var limitRecords = " LIMIT " + strconv.Itoa(profile.MaxRecords)
 
-func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey map[string][]string, recordIDs []string) ([]profile.Record, error) {
-	var conds []string
-	var args []any
+func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey []keyValues, recordIDs []string) ([]profile.Record, error) {
+	var st statement
+	st.text.Grow(len(rt.selectList) + len(rt.from) + 256)
+	st.text.WriteString("SELECT ")
+	st.text.WriteString(rt.selectList)
+	st.text.WriteString(" FROM ")
+	st.text.WriteString(rt.from)
+	st.text.WriteString(" WHERE ")
 	for _, ic := range rt.identifiers {
-		if values := byKey[ic.key]; len(values) > 0 {
-			c, a := ic.condition(ic.col, values)
-			conds = append(conds, c)
-			args = append(args, a...)
+		if values := valuesOf(byKey, ic.key); len(values) > 0 {
+			st.or()
+			ic.write(&st, ic.col, values)
 		}
 	}
 	if len(recordIDs) > 0 {
-		c, a := inList(rt.idCol, anys(recordIDs))
-		conds = append(conds, c)
-		args = append(args, a...)
+		st.or()
+		st.in(rt.idCol, anys(recordIDs))
 	}
-	if len(conds) == 0 {
+	if st.conds == 0 {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, "SELECT "+rt.selectList+" FROM "+rt.from+" WHERE "+strings.Join(conds, " OR ")+limitRecords, args)
+	st.text.WriteString(limitRecords)
+	rows, err := s.query(ctx, st.text.String(), st.args)
 	if err != nil {
 		return nil, err
 	}

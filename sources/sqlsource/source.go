@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -22,7 +23,7 @@ var _ profile.Source = (*Source)(nil)
 // records, and streams its records for the match index.
 type shape interface {
 	// lookup finds the records carrying any of the values by key, or whose ids are recordIDs.
-	lookup(ctx context.Context, s *Source, byKey map[string][]string, recordIDs []string) ([]profile.Record, error)
+	lookup(ctx context.Context, s *Source, byKey []keyValues, recordIDs []string) ([]profile.Record, error)
 	scan(ctx context.Context, s *Source, since string, fn func(recordID string, ids []profile.Identifier) error) (string, error)
 	incremental() bool
 	describe() string
@@ -86,10 +87,7 @@ func (s *Source) Ping(ctx context.Context) error { return s.db.PingContext(ctx) 
 // in any other. While the index is still being built it returns what it found with a
 // SOURCE_INCOMPLETE error: a contact it did not find may be stored in another spelling.
 func (s *Source) Lookup(ctx context.Context, ids []profile.Identifier) ([]profile.Record, error) {
-	byKey := map[string][]string{}
-	for _, id := range ids {
-		byKey[id.Key] = append(byKey[id.Key], id.Value)
-	}
+	byKey := group(ids)
 	var recordIDs []string
 	if s.index != nil {
 		var err error
@@ -187,6 +185,36 @@ func (w *watermark) see(v any) {
 	}
 }
 
+// keyValues are the values a lookup asks of one identifier key.
+type keyValues struct {
+	key    string
+	values []string
+}
+
+// group gathers the values of ids by key, in key order. A lookup asks one to three keys, so a
+// short sorted slice serves where a map cost every lookup its buckets.
+func group(ids []profile.Identifier) []keyValues {
+	out := make([]keyValues, 0, 4)
+	for _, id := range ids {
+		i, found := slices.BinarySearchFunc(out, id.Key, func(kv keyValues, key string) int { return strings.Compare(kv.key, key) })
+		if !found {
+			out = slices.Insert(out, i, keyValues{key: id.Key})
+		}
+		out[i].values = append(out[i].values, id.Value)
+	}
+	return out
+}
+
+// valuesOf returns the values of key in groups.
+func valuesOf(groups []keyValues, key string) []string {
+	for _, g := range groups {
+		if g.key == key {
+			return g.values
+		}
+	}
+	return nil
+}
+
 // placeholders is "?, ?, ..." for n values.
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
@@ -195,15 +223,43 @@ func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, "
 // every shape is prepared on every connection that runs it, and at one per count the prepared
 // statements were most of the gateway's memory.
 func inList(col string, values []any) (string, []any) {
-	padded := values
-	if n := paddedLen(len(values)); n > len(values) {
-		padded = make([]any, n)
-		copy(padded, values)
-		for i := len(values); i < n; i++ {
-			padded[i] = values[len(values)-1]
-		}
+	var st statement
+	st.in(col, values)
+	return st.text.String(), st.args
+}
+
+// statement is a lookup's text and arguments, written condition by condition into one buffer:
+// joining parts made one by one cost a lookup a dozen allocations and three copies of its text.
+type statement struct {
+	text  strings.Builder
+	args  []any
+	conds int
+}
+
+// or starts a condition, after " OR " unless it is the first.
+func (st *statement) or() {
+	if st.conds > 0 {
+		st.text.WriteString(" OR ")
 	}
-	return col + " IN (" + placeholders(len(padded)) + ")", padded
+	st.conds++
+}
+
+// in writes `col IN (?, ...)` for values and adds them to the arguments, padded as inList pads.
+func (st *statement) in(col string, values []any) {
+	n := paddedLen(len(values))
+	st.text.WriteString(col)
+	st.text.WriteString(" IN (")
+	for i := range n {
+		if i > 0 {
+			st.text.WriteString(", ")
+		}
+		st.text.WriteByte('?')
+	}
+	st.text.WriteByte(')')
+	st.args = append(st.args, values...)
+	for range n - len(values) {
+		st.args = append(st.args, values[len(values)-1])
+	}
 }
 
 func anys(ss []string) []any {

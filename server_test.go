@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -192,20 +193,31 @@ func TestStartupFailures(t *testing.T) {
 	}
 }
 
-// TestGCTarget: the gateway collects at gcPercent unless GOGC is set.
+// TestGCTarget: the gateway collects at gcPercent within memoryLimit unless GOGC and
+// GOMEMLIMIT are set.
 func TestGCTarget(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	collectLessOften(func(string) string { return "" })
 	if got := debug.SetGCPercent(100); got != gcPercent {
 		t.Errorf("without GOGC the target is %d, want %d", got, gcPercent)
 	}
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != memoryLimit {
+		t.Errorf("without GOMEMLIMIT the limit is %d, want %d", got, memoryLimit)
+	}
 	collectLessOften(func(k string) string {
-		if k == "GOGC" {
+		switch k {
+		case "GOGC":
 			return "100"
+		case "GOMEMLIMIT":
+			return "1GiB"
 		}
 		return ""
 	})
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("with GOGC=100 the target is %d: the operator's setting was overridden", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("with GOMEMLIMIT set the limit is %d: the operator's setting was overridden", got)
 	}
 }

@@ -53,9 +53,9 @@ const (
 	memoryLimit = 24 << 20
 )
 
-// collectLessOften sets the collector's target and memory limit unless GOGC and GOMEMLIMIT
+// tuneCollector sets the collector's target and memory limit unless GOGC and GOMEMLIMIT
 // are set: an operator's choice wins.
-func collectLessOften(getenv func(string) string) {
+func tuneCollector(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
@@ -89,7 +89,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	collectLessOften(getenv)
+	tuneCollector(getenv)
 	cfg, isDemo, err := gateway.LoadConfig(opts.configPath, opts.addr, opts.dataDir, getenv)
 	if err != nil {
 		return err

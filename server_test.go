@@ -198,14 +198,14 @@ func TestStartupFailures(t *testing.T) {
 func TestGCTarget(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
-	collectLessOften(func(string) string { return "" })
+	tuneCollector(func(string) string { return "" })
 	if got := debug.SetGCPercent(100); got != gcPercent {
 		t.Errorf("without GOGC the target is %d, want %d", got, gcPercent)
 	}
 	if got := debug.SetMemoryLimit(math.MaxInt64); got != memoryLimit {
 		t.Errorf("without GOMEMLIMIT the limit is %d, want %d", got, memoryLimit)
 	}
-	collectLessOften(func(k string) string {
+	tuneCollector(func(k string) string {
 		switch k {
 		case "GOGC":
 			return "100"

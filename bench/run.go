@@ -498,6 +498,7 @@ func startServer(ctx context.Context, name, dir string, args []string, path stri
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	dieWithBench(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

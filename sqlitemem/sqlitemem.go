@@ -30,9 +30,9 @@ const PageSize = 4096
 var ErrTooLate = errors.New("sqlitemem: SQLite was already in use; its page caches are allocated page by page")
 
 var (
-	once     sync.Once
-	reserved int
-	err      error
+	once       sync.Once
+	reserved   int
+	reserveErr error
 )
 
 // Reserve gives SQLite a buffer of lines for pages page cache entries of PageSize, for all
@@ -41,11 +41,11 @@ var (
 // written through when it is set up, so it is resident from then on: pages should be what the
 // connections' caches hold when full (Lines), not more.
 func Reserve(pages int) (int, error) {
-	once.Do(func() { reserved, err = reserve(pages) })
-	return reserved, err
+	once.Do(func() { reserved, reserveErr = reserve(pages) })
+	return reserved, reserveErr
 }
 
-// Lines is how many page cache entries connections connections with a page cache of cacheKiB
+// Lines is how many page cache entries connections with a page cache of cacheKiB each
 // (PRAGMA cache_size=-cacheKiB) hold at most: SQLite divides the cache's bytes by a page and
 // its header.
 func Lines(connections, cacheKiB int) int {
@@ -64,7 +64,8 @@ func Reserved() (lines, used int) {
 	return reserved, int(binary.NativeEndian.Uint64(libc.GoBytes(cur, 8)))
 }
 
-var header = sync.OnceValue(func() int {
+// headerSize is the bytes SQLite keeps beside each cached page (SQLITE_CONFIG_PCACHE_HDRSZ).
+var headerSize = sync.OnceValue(func() int {
 	tls := libc.NewTLS()
 	defer tls.Close()
 	out := libc.Xcalloc(tls, 1, 8)
@@ -74,9 +75,6 @@ var header = sync.OnceValue(func() int {
 	sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_PCACHE_HDRSZ, libc.VaList(va, out))
 	return int(int32(binary.NativeEndian.Uint32(libc.GoBytes(out, 4))))
 })
-
-// headerSize is the bytes SQLite keeps beside each cached page (SQLITE_CONFIG_PCACHE_HDRSZ).
-func headerSize() int { return header() }
 
 func reserve(pages int) (int, error) {
 	if pages <= 0 {

@@ -45,7 +45,8 @@ type RunOptions struct {
 	Rounds      int
 	Duration    time.Duration
 	Concurrency int
-	// Rates are fixed request rates, each run on both servers for Duration.
+	// Rates are fixed request rates, each run on both servers for Duration (the order
+	// alternates from rate to rate).
 	Rates []int
 	// Aliases is how many aliased customerHeader fields one request of the batching check asks.
 	Aliases int
@@ -84,25 +85,21 @@ func Run(ctx context.Context, o RunOptions) error {
 	fmt.Fprintf(o.Out, "%d people; %d clients; rounds of %s\n", o.People, o.Concurrency, o.Duration)
 
 	// Every answer is checked, in every phase; first each server gets a warm-up of its own.
-	for _, s := range servers {
-		if r := closedLoop(ctx, client, s, o, NewTraffic(o.People, 99), 2*time.Second); r.failed > 0 {
+	for i, s := range servers {
+		if r := closedLoop(ctx, client, s, o, trafficOf(o, 99, i), 2*time.Second); r.failed > 0 {
 			return fmt.Errorf("bench: %s answered %d of %d warm-up requests wrong, first: %s", s.name, r.failed, r.requests, r.firstFailure)
 		}
 	}
-	fmt.Fprintln(w, "closed loop\tround\tserver\treq/s\tfailed\tCPU/req\tp50\tp99\tpeak RSS\tsteal\t")
+	fmt.Fprintln(w, "closed loop\tround\tserver\treq/s\tfailed\tCPU/req\tp50\tp99\tpeak RSS\tdisk/req\tsteal\t")
 	var tput, cpu [2][]float64
 	var failures []string
 	for round := range o.Rounds {
-		order := []int{0, 1}
-		if round%2 == 1 {
-			order = []int{1, 0}
-		}
-		for _, i := range order {
+		for _, i := range order(round) {
 			s := servers[i]
-			r := closedLoop(ctx, client, s, o, NewTraffic(o.People, uint64(round+1)), o.Duration)
+			r := closedLoop(ctx, client, s, o, trafficOf(o, uint64(round+1), i), o.Duration)
 			tput[i] = append(tput[i], r.rate())
 			cpu[i] = append(cpu[i], r.cpuPerRequest().Seconds()*1000)
-			fmt.Fprintf(w, "\t%d\t%s\t%.0f\t%d\t%.3f ms\t%s\t%s\t%s\t%.1f %%\t\n", round+1, s.name, r.rate(), r.failed, r.cpuPerRequest().Seconds()*1000, ms(r.p(50)), ms(r.p(99)), mib(r.rssKiB), 100*r.steal)
+			fmt.Fprintf(w, "\t%d\t%s\t%.0f\t%d\t%.3f ms\t%s\t%s\t%s\t%s\t%.1f %%\t\n", round+1, s.name, r.rate(), r.failed, r.cpuPerRequest().Seconds()*1000, ms(r.p(50)), ms(r.p(99)), mib(r.rssKiB), r.diskPerRequest(), 100*r.steal)
 			if r.firstFailure != "" {
 				failures = append(failures, fmt.Sprintf("round %d, %s: %s", round+1, s.name, r.firstFailure))
 			}
@@ -127,12 +124,13 @@ func Run(ctx context.Context, o RunOptions) error {
 	fmt.Fprintf(o.Out, "ratios of the medians of rounds: throughput %.2f; CPU per request %.2f\n\n",
 		median(tput[0])/median(tput[1]), median(cpu[0])/median(cpu[1]))
 
-	fmt.Fprintln(w, "fixed rate\trate\tserver\tsent\tfailed\tp50\tp99\tpeak RSS\t")
+	fmt.Fprintln(w, "fixed rate\trate\tserver\tsent\tfailed\tp50\tp99\tpeak RSS\tdisk/req\t")
 	failures = nil
-	for _, rate := range o.Rates {
-		for _, s := range servers {
-			r := fixedRate(ctx, client, s, o, NewTraffic(o.People, uint64(rate)), rate, o.Duration)
-			fmt.Fprintf(w, "\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t\n", rate, s.name, r.requests, r.failed, ms(r.p(50)), ms(r.p(99)), mib(r.rssKiB))
+	for j, rate := range o.Rates {
+		for _, i := range order(j) {
+			s := servers[i]
+			r := fixedRate(ctx, client, s, o, trafficOf(o, uint64(rate), i), rate, o.Duration)
+			fmt.Fprintf(w, "\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", rate, s.name, r.requests, r.failed, ms(r.p(50)), ms(r.p(99)), mib(r.rssKiB), r.diskPerRequest())
 			if r.firstFailure != "" {
 				failures = append(failures, fmt.Sprintf("%d/s, %s: %s", rate, s.name, r.firstFailure))
 			}
@@ -148,6 +146,26 @@ func Run(ctx context.Context, o RunOptions) error {
 		fmt.Fprintf(o.Out, "peak RSS %s: %s under load (sampled every 50 ms), %s over its life (VmHWM)\n", s.name, mib(s.rss.Load()), mib(hwm))
 	}
 	return aliasCheck(ctx, client, gw, o)
+}
+
+// order is the order the two servers run in the n-th phase of a kind: the gateway first, then
+// the baseline first, and so on, so neither always runs on a machine the other just warmed
+// or slowed.
+func order(n int) []int {
+	if n%2 == 1 {
+		return []int{1, 0}
+	}
+	return []int{0, 1}
+}
+
+// trafficOf is the traffic server i gets in a phase: each server its own draw from the same
+// mix. With the same lookups, the server running second could find in the page cache what the
+// first had just read from disk for them: this machine's page cache does not keep the 10M
+// data's 13 GB (it drops several MB a second even while idle), and the fixed rates always ran
+// the gateway first. What either server then read from disk (disk/req) was 0.4–5 KiB a
+// request at 10M people, about 0.1 at 1M.
+func trafficOf(o RunOptions, phase uint64, i int) *Traffic {
+	return NewTraffic(o.People, phase<<1|uint64(i))
 }
 
 // aliasCheck sends requests of o.Aliases aliased customer headers from o.Concurrency clients
@@ -266,12 +284,18 @@ type result struct {
 	latencies        []time.Duration
 	rssKiB           int64   // the server's peak resident set during the phase, sampled
 	steal            float64 // the share of the machine's CPU time its hypervisor gave others
+	diskBytes        int64   // what the server's reads fetched from storage, not the page cache
 }
 
 func (r *result) rate() float64 { return float64(r.requests) / r.took.Seconds() }
 
 func (r *result) cpuPerRequest() time.Duration {
 	return r.cpu / time.Duration(max(r.requests, 1))
+}
+
+// diskPerRequest is what the server read from storage a request, in KiB.
+func (r *result) diskPerRequest() string {
+	return fmt.Sprintf("%.1f KiB", float64(r.diskBytes)/1024/float64(max(r.requests, 1)))
 }
 
 func (r *result) p(q int) time.Duration {
@@ -306,7 +330,7 @@ func (rec *recorder) add(took time.Duration, err error) {
 func measure(s *server, load func(rec *recorder)) result {
 	var rec recorder
 	var peak atomic.Int64
-	cpu0 := procCPU(s.cmd.Process.Pid)
+	cpu0, disk0 := procCPU(s.cmd.Process.Pid), procReadBytes(s.cmd.Process.Pid)
 	stolen0, all0 := hostCPU()
 	done := make(chan struct{})
 	go func() {
@@ -328,6 +352,7 @@ func measure(s *server, load func(rec *recorder)) result {
 	rec.r.took = time.Since(start)
 	close(done)
 	rec.r.cpu = procCPU(s.cmd.Process.Pid) - cpu0
+	rec.r.diskBytes = procReadBytes(s.cmd.Process.Pid) - disk0
 	if stolen, all := hostCPU(); all > all0 {
 		rec.r.steal = float64(stolen-stolen0) / float64(all-all0)
 	}
@@ -542,6 +567,22 @@ func procCPU(pid int) time.Duration {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// procReadBytes is what pid's reads have fetched from storage (read_bytes of /proc/pid/io):
+// reads the page cache answered are not counted.
+func procReadBytes(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "read_bytes:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // hostCPU is the machine's CPU time its hypervisor gave other machines (steal) and all its

@@ -118,17 +118,21 @@ details: {groups: [{name: Contact, traits: [{key: first_name, type: MONEY}]}]}
 }
 
 // TestSQLiteSizing: a SQLite database with no pool of its own gets sqlite.max_open connections
-// and the store twice as many (it answers every source's match index); its DSN gets the page
-// cache unless it sets cache_size itself; PostgreSQL keeps the global pool and its DSN.
+// and the store twice as many (it answers every source's match index), none of them closed
+// for age; its DSN gets the page cache unless it sets cache_size itself; PostgreSQL keeps the
+// global pool and its DSN.
 func TestSQLiteSizing(t *testing.T) {
 	c := config.Default()
 	c.SQLite = config.SQLite{CacheKiB: 512, MaxOpen: 3}
 	source := config.Database{Driver: "sqlite", DSN: "file:crm.db?_pragma=busy_timeout(5000)"}
-	if p := c.DatabasePool(source); p.MaxOpen != 3 || p.MaxIdle != 3 {
-		t.Errorf("SQLite source pool %+v, want 3 connections", p)
+	if p := c.DatabasePool(source); p.MaxOpen != 3 || p.MaxIdle != 3 || p.MaxLifetime != 0 {
+		t.Errorf("SQLite source pool %+v, want 3 connections kept for good", p)
 	}
-	if p := c.DatabasePool(c.StoreDatabase()); p.MaxOpen != 6 {
-		t.Errorf("SQLite store pool %+v, want 6 connections", p)
+	if p := c.DatabasePool(c.StoreDatabase()); p.MaxOpen != 6 || p.MaxLifetime != 0 {
+		t.Errorf("SQLite store pool %+v, want 6 connections kept for good", p)
+	}
+	if d, _ := c.ContactsDatabase(); c.DatabasePool(d).MaxLifetime != 0 {
+		t.Errorf("SQLite contacts pool %+v, want its connections kept for good", c.DatabasePool(d))
 	}
 	if p := c.DatabasePool(config.Database{Driver: "postgres", DSN: "postgres://x"}); p != c.Pool {
 		t.Errorf("PostgreSQL pool %+v, want the global %+v", p, c.Pool)

@@ -19,7 +19,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +31,9 @@ import (
 )
 
 func main() {
+	if !heapSampling(os.Getenv) {
+		runtime.MemProfileRate = 0 // as early as the runtime asks: before main allocates
+	}
 	if err := run(os.Args[1:], os.Getenv, os.Stderr); err != nil {
 		slog.New(slog.NewTextHandler(os.Stderr, nil)).Error("profilegate stopped", "err", err)
 		os.Exit(1)
@@ -62,6 +67,15 @@ func tuneCollector(getenv func(string) string) {
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
+}
+
+// heapSampling reports whether the runtime keeps sampling allocations for heap profiles: only
+// when GODEBUG sets memprofilerate, the operator's rate. The gateway serves no profiles, and
+// Go's default samples an allocation every 512 KiB with its whole stack, deep here (net/http,
+// gqlgen, the stitcher, SQLite): 4.5 µs a request at 1M people in the bench's CPU profile,
+// 0.7 % of the gateway's CPU (the baseline's shallower stacks and smaller allocations, 0.8).
+func heapSampling(getenv func(string) string) bool {
+	return strings.Contains(getenv("GODEBUG"), "memprofilerate=")
 }
 
 // options are the command line's settings; flags win over the environment.

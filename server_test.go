@@ -193,6 +193,23 @@ func TestStartupFailures(t *testing.T) {
 	}
 }
 
+// TestHeapSampling: allocations are sampled for heap profiles only at a rate GODEBUG sets.
+func TestHeapSampling(t *testing.T) {
+	for _, c := range []struct {
+		godebug string
+		want    bool
+	}{{"", false}, {"madvdontneed=1", false}, {"memprofilerate=1", true}, {"gctrace=1,memprofilerate=4096", true}} {
+		if got := heapSampling(func(k string) string {
+			if k == "GODEBUG" {
+				return c.godebug
+			}
+			return ""
+		}); got != c.want {
+			t.Errorf("GODEBUG=%q: sampling %v, want %v", c.godebug, got, c.want)
+		}
+	}
+}
+
 // TestGCTarget: the gateway collects at gcPercent within memoryLimit unless GOGC and
 // GOMEMLIMIT are set.
 func TestGCTarget(t *testing.T) {

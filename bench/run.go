@@ -48,6 +48,8 @@ type RunOptions struct {
 	// Rates are fixed request rates, each run on both servers for Duration (the order
 	// alternates from rate to rate).
 	Rates []int
+	// Pin locks the databases in memory for the run (pinFiles) instead of reading them once.
+	Pin bool
 	// Aliases is how many aliased customerHeader fields one request of the batching check asks.
 	Aliases int
 	// Out receives the report.
@@ -65,7 +67,13 @@ type server struct {
 // Run starts the gateway and the baseline on the data in o.Dir, checks that both answer the
 // traffic right, runs them interleaved and writes a report.
 func Run(ctx context.Context, o RunOptions) error {
-	if err := cacheFiles(o.Dir); err != nil {
+	if o.Pin {
+		unpin, err := pinFiles(o.Dir)
+		if err != nil {
+			return err
+		}
+		defer unpin()
+	} else if err := cacheFiles(o.Dir); err != nil {
 		return err
 	}
 	gw, err := startGateway(ctx, o)
@@ -82,7 +90,11 @@ func Run(ctx context.Context, o RunOptions) error {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 5 * time.Second}
 	w := tabwriter.NewWriter(o.Out, 0, 8, 2, ' ', tabwriter.AlignRight)
 	defer w.Flush()
-	fmt.Fprintf(o.Out, "%d people; %d clients; rounds of %s\n", o.People, o.Concurrency, o.Duration)
+	pinned := ""
+	if o.Pin {
+		pinned = "; the databases locked in memory"
+	}
+	fmt.Fprintf(o.Out, "%d people; %d clients; rounds of %s%s\n", o.People, o.Concurrency, o.Duration, pinned)
 
 	// Every answer is checked, in every phase; first each server gets a warm-up of its own.
 	for i, s := range servers {
@@ -143,7 +155,10 @@ func Run(ctx context.Context, o RunOptions) error {
 	fmt.Fprintln(o.Out)
 	for _, s := range servers {
 		hwm, _ := procStatus(s.cmd.Process.Pid, "VmHWM")
-		fmt.Fprintf(o.Out, "peak RSS %s: %s under load (sampled every 50 ms), %s over its life (VmHWM)\n", s.name, mib(s.rss.Load()), mib(hwm))
+		anon, _ := procStatus(s.cmd.Process.Pid, "RssAnon")
+		file, _ := procStatus(s.cmd.Process.Pid, "RssFile")
+		fmt.Fprintf(o.Out, "peak RSS %s: %s under load (sampled every 50 ms), %s over its life (VmHWM); at the end %s anonymous, %s of mapped files\n",
+			s.name, mib(s.rss.Load()), mib(hwm), mib(anon), mib(file))
 	}
 	return aliasCheck(ctx, client, gw, o)
 }

@@ -92,6 +92,7 @@ func run(ctx context.Context, args []string) error {
 	concurrency := fs.Int("concurrency", 16, "clients of the closed loop and the alias check")
 	rates := fs.String("rates", "250,500,750,1000", "fixed rates, requests a second")
 	aliases := fs.Int("aliases", 30, "aliased customer headers in one request of the alias check")
+	pin := fs.Bool("pin", false, "lock the databases in memory for the run (Linux; needs the memory and CAP_IPC_LOCK or RLIMIT_MEMLOCK)")
 	fs.Parse(args)
 	m, err := readMeta(*dir)
 	if err != nil {
@@ -118,7 +119,7 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	return bench.Run(ctx, bench.RunOptions{Dir: *dir, People: m.People, Gateway: *gateway, Baseline: []string{self, "baseline"},
-		Rounds: *rounds, Duration: *duration, Concurrency: *concurrency, Rates: rs, Aliases: *aliases, Out: os.Stdout})
+		Rounds: *rounds, Duration: *duration, Concurrency: *concurrency, Rates: rs, Aliases: *aliases, Pin: *pin, Out: os.Stdout})
 }
 
 func baseline(ctx context.Context, args []string) error {

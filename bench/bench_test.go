@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 
 	"github.com/profilegate/profilegate/demo"
@@ -93,6 +94,32 @@ func openBaseline(tb testing.TB, dir string) *Baseline {
 	}
 	tb.Cleanup(func() { base.Close() })
 	return base
+}
+
+// TestTrafficOf: in a phase each server gets its own draw of the traffic, and the same one
+// again for the same phase and server; the order of the two alternates from phase to phase.
+func TestTrafficOf(t *testing.T) {
+	o := RunOptions{People: 100_000}
+	draw := func(phase uint64, i int) []Lookup {
+		tr := trafficOf(o, phase, i)
+		var ls []Lookup
+		for range 20 {
+			ls = append(ls, tr.Next())
+		}
+		return ls
+	}
+	if reflect.DeepEqual(draw(3, 0), draw(3, 1)) {
+		t.Error("both servers drew the same lookups in a phase")
+	}
+	if !reflect.DeepEqual(draw(3, 1), draw(3, 1)) {
+		t.Error("a server's draw for a phase is not repeatable")
+	}
+	if reflect.DeepEqual(draw(3, 0), draw(4, 0)) {
+		t.Error("a server drew the same lookups in two phases")
+	}
+	if first, second := order(0), order(1); first[0] != 0 || second[0] != 1 {
+		t.Errorf("order %v then %v, want the gateway first, then the baseline", first, second)
+	}
 }
 
 // TestMedian: the rounds' ratios come from medians, of an odd or an even number of rounds.

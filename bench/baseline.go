@@ -21,11 +21,12 @@ import (
 
 // Baseline is the hand-written server the gateway is measured against: net/http and
 // database/sql answering the desktop's customer header for the generated data, with the
-// gateway's normalization (package profile's pure functions), the same statements (the match
-// index in the gateway's store, then one statement per source), the same three rounds with
-// both sources asked at once, the same merge rule and ranking, and the same answer. It has no
-// GraphQL, no loaders, no limits, no logs or metrics: it is the floor a gateway's overhead is
-// measured from. It reads the request's variables and ignores its query.
+// gateway's normalization (package profile's Normalizer, which remembers the numbers it
+// parsed), the same statements (the match index in the gateway's store, then one statement
+// per source), the same three rounds with both sources asked at once, the same merge rule and
+// ranking, and the same answer. It has no GraphQL, no loaders, no limits, no logs or metrics:
+// it is the floor a gateway's overhead is measured from. It reads the request's variables and
+// ignores its query.
 type Baseline struct {
 	crm, warehouse, index, contacts *sql.DB
 	norm                            *profile.Normalizer
@@ -273,7 +274,7 @@ func (b *Baseline) lookupCRM(ctx context.Context, ids []profile.Identifier) ([]*
 		case profile.KeyEmail:
 			emails = append(emails, id.Value)
 		case profile.KeyPhoneNumber:
-			vs, _ := profile.PhoneVariants(id.Value, profile.PhoneFormats)
+			vs, _ := b.norm.PhoneVariants(id.Value, profile.PhoneFormats)
 			for _, v := range vs {
 				phones = append(phones, v)
 			}

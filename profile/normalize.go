@@ -51,13 +51,14 @@ type Normalizer struct {
 	rules  []BlockRule
 	// recent holds the latest phone and email normalizations. A lookup meets the same
 	// numbers several times (the caller's, the CRM's spelling, the warehouse's E.164, in
-	// each round), and each phone costs libphonenumber a parse or two.
+	// each round), and each phone costs libphonenumber a parse or two. A number's E.164 keeps
+	// its parse, which PhoneVariants renders the number's stored spellings from.
 	recent *lru.Cache[recentKey, normalized]
 }
 
 // recentNormalizations bounds Normalizer.recent: enough for the lookups of many concurrent
 // requests (each meets a handful of values), small beside the process (about 200 bytes each,
-// live heap the garbage collector marks every cycle).
+// 400 with a parsed number: live heap the garbage collector marks every cycle).
 const recentNormalizations = 512
 
 type recentKey struct {
@@ -68,6 +69,9 @@ type recentKey struct {
 type normalized struct {
 	value string
 	err   error
+	// parsed is libphonenumber's reading of value when value is an E.164 number read from its
+	// own text (nil otherwise): it has no extension and is only ever read.
+	parsed *phonenumbers.PhoneNumber
 }
 
 // NewNormalizer returns a Normalizer for the built-in keys plus custom ones. Phone numbers
@@ -141,7 +145,10 @@ func (n *Normalizer) NormalizeValue(norm Normalization, raw string) (string, err
 	case NormalizePhone:
 		return n.remember(norm, strings.Map(dropFormat, v), n.normalizePhone)
 	case NormalizeEmail:
-		return n.remember(norm, v, normalizeEmail)
+		return n.remember(norm, v, func(v string) normalized {
+			value, err := normalizeEmail(v)
+			return normalized{value: value, err: err}
+		})
 	case NormalizeLower:
 		return lower(v), nil
 	}
@@ -150,13 +157,13 @@ func (n *Normalizer) NormalizeValue(norm Normalization, raw string) (string, err
 
 // remember returns normalize(v), from recent when v was normalized lately. Normalizations are
 // pure: the same value always gives the same result or the same error.
-func (n *Normalizer) remember(norm Normalization, v string, normalize func(string) (string, error)) (string, error) {
+func (n *Normalizer) remember(norm Normalization, v string, normalize func(string) normalized) (string, error) {
 	if r, ok := n.recent.Get(recentKey{norm, v}); ok {
 		return r.value, r.err
 	}
-	value, err := normalize(v)
-	n.recent.Add(recentKey{norm, strings.Clone(v)}, normalized{value, err})
-	return value, err
+	r := normalize(v)
+	n.recent.Add(recentKey{norm, strings.Clone(v)}, r)
+	return r.value, r.err
 }
 
 // invisible reports whether r shows nothing: white space, or a format character (bidi marks,
@@ -206,22 +213,25 @@ var withheld = map[string]bool{
 	"withheld": true, "blocked": true, "private number": true, "no caller id": true,
 }
 
-func (n *Normalizer) normalizePhone(v string) (string, error) {
+func (n *Normalizer) normalizePhone(v string) normalized {
 	if w := strings.Join(strings.Fields(strings.ToLower(v)), " "); withheld[w] {
-		return w, nil
+		return normalized{value: w}
 	}
 	num, err := phonenumbers.Parse(v, n.region)
 	if err != nil || !phonenumbers.IsPossibleNumber(num) {
-		return "", fmt.Errorf("%q is not a phone number (numbers without a country code are read as %s numbers)", errcode.Truncate(v, 64), n.region)
+		return normalized{err: fmt.Errorf("%q is not a phone number (numbers without a country code are read as %s numbers)", errcode.Truncate(v, 64), n.region)}
 	}
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
 	// A number libphonenumber reads differently once in E.164 (a national prefix inside an
 	// international number, such as +20 0...) has no stable form to match by.
 	// A value already in E.164 is its own check (the common case: sources store E.164).
-	if e164 == v || n.stable(e164) {
-		return e164, nil
+	switch {
+	case e164 == v:
+		return normalized{value: e164, parsed: num}
+	case n.stable(e164):
+		return normalized{value: e164}
 	}
-	return "", fmt.Errorf("%q is not a phone number libphonenumber can read one way", errcode.Truncate(v, 64))
+	return normalized{err: fmt.Errorf("%q is not a phone number libphonenumber can read one way", errcode.Truncate(v, 64))}
 }
 
 // stable reports whether e164 normalizes to itself. It is then remembered as its own
@@ -235,8 +245,19 @@ func (n *Normalizer) stable(e164 string) bool {
 	if err != nil || !phonenumbers.IsPossibleNumber(again) || phonenumbers.Format(again, phonenumbers.E164) != e164 {
 		return false
 	}
-	n.recent.Add(recentKey{NormalizePhone, e164}, normalized{value: e164})
+	n.recent.Add(recentKey{NormalizePhone, e164}, normalized{value: e164, parsed: again})
 	return true
+}
+
+// PhoneVariants renders a normalized number in each of formats, as the function PhoneVariants
+// does, from the parse its normalization kept when that is still remembered: the spellings a
+// lookup asks a source for then cost no second parse of the number.
+func (n *Normalizer) PhoneVariants(e164 string, formats []PhoneFormat) ([]string, error) {
+	var num *phonenumbers.PhoneNumber
+	if r, ok := n.recent.Get(recentKey{NormalizePhone, e164}); ok && r.value == e164 {
+		num = r.parsed
+	}
+	return phoneVariants(e164, formats, num)
 }
 
 // Blocked reports whether a normalized identifier must never match, merge or be recorded:

@@ -3,6 +3,8 @@ package profile
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -94,8 +96,8 @@ func TestNormalizeRemembersStableNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Its E.164 was checked to read back as itself: it is remembered as its own normalization.
-	if r, ok := n.recent.Get(recentKey{NormalizePhone, "+14155550100"}); !ok || r != (normalized{value: "+14155550100"}) {
-		t.Fatalf("+14155550100 remembered as %+v, %v; want itself", r, ok)
+	if r, ok := n.recent.Get(recentKey{NormalizePhone, "+14155550100"}); !ok || r.value != "+14155550100" || r.err != nil || r.parsed == nil {
+		t.Fatalf("+14155550100 remembered as %+v, %v; want itself, with its parse", r, ok)
 	}
 	// A number whose E.164 reads back otherwise stays refused, whatever was normalized first.
 	unstable := "+20000A0000A0000"
@@ -177,6 +179,70 @@ func TestPhoneVariants(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestNormalizerPhoneVariants(t *testing.T) {
+	var numbers []string
+	for region := range phonenumbers.GetSupportedRegions() {
+		for _, kind := range []phonenumbers.PhoneNumberType{phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE} {
+			if num := phonenumbers.GetExampleNumberForType(region, kind); num != nil {
+				numbers = append(numbers, phonenumbers.Format(num, phonenumbers.NATIONAL)+"|"+region,
+					phonenumbers.Format(num, phonenumbers.E164)+"|"+region)
+			}
+		}
+	}
+	// An extension is no part of the number's spellings.
+	numbers = append(numbers, "415-555-0100 ext. 12|US", "+39 06 6982 1234|US", "(212) 210-4729|US")
+	sort.Strings(numbers)
+	checked := 0
+	for _, spelled := range numbers {
+		value, region, _ := strings.Cut(spelled, "|")
+		n, err := NewNormalizer(nil, region, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Not normalized yet, then normalized: the same spellings as the function renders.
+		want, wantErr := PhoneVariants(phonenumbers.Format(mustParse(t, value, region), phonenumbers.E164), PhoneFormats)
+		id, err := n.Normalize(Identifier{Key: KeyPhoneNumber, Value: value})
+		if err != nil {
+			continue // a number with no one reading is refused, and has no spellings to ask for
+		}
+		for _, when := range []string{"normalized", "forgotten"} {
+			if when == "forgotten" {
+				n.recent.Purge()
+			}
+			got, err := n.PhoneVariants(id.Value, PhoneFormats)
+			if (err != nil) != (wantErr != nil) || !slices.Equal(got, want) {
+				t.Fatalf("%s, %s: Normalizer.PhoneVariants(%q) = %q, %v; PhoneVariants = %q, %v", value, when, id.Value, got, err, want, wantErr)
+			}
+		}
+		checked++
+	}
+	if checked < 400 {
+		t.Fatalf("only %d of %d example numbers compared", checked, len(numbers))
+	}
+
+	// A number just normalized is rendered from the parse its normalization kept: without a
+	// second parse, it allocates a fraction of what the function does.
+	n := testNormalizer(t)
+	id, err := n.Normalize(Identifier{Key: KeyPhoneNumber, Value: "(415) 555-0100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := testing.AllocsPerRun(50, func() { _, _ = n.PhoneVariants(id.Value, PhoneFormats) })
+	parsed := testing.AllocsPerRun(50, func() { _, _ = PhoneVariants(id.Value, PhoneFormats) })
+	if kept >= parsed*3/4 {
+		t.Fatalf("from the kept parse: %.0f allocations; parsing again: %.0f; want far fewer", kept, parsed)
+	}
+}
+
+func mustParse(t *testing.T, value, region string) *phonenumbers.PhoneNumber {
+	t.Helper()
+	num, err := phonenumbers.Parse(value, region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return num
 }
 
 func TestProfileIDRoundTrip(t *testing.T) {

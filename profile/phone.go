@@ -31,10 +31,15 @@ var PhoneFormats = []PhoneFormat{PhoneE164, PhoneNational, PhoneInternational, P
 // E.164 and its digits are the number's own text: only the other formats parse it (a source
 // storing E.164, as Segment does, costs no parse).
 func PhoneVariants(e164 string, formats []PhoneFormat) ([]string, error) {
+	return phoneVariants(e164, formats, nil)
+}
+
+// phoneVariants is PhoneVariants with num, libphonenumber's reading of e164, when known.
+func phoneVariants(e164 string, formats []PhoneFormat, num *phonenumbers.PhoneNumber) ([]string, error) {
 	if !plainE164(e164) {
 		return nil, fmt.Errorf("%q is not an E.164 number", e164)
 	}
-	var num *phonenumbers.PhoneNumber
+	var international string // both international and spaced spell it
 	out := make([]string, 0, len(formats))
 	for _, f := range formats {
 		if num == nil && f != PhoneE164 && f != PhoneDigits {
@@ -49,10 +54,14 @@ func PhoneVariants(e164 string, formats []PhoneFormat) ([]string, error) {
 			v = e164
 		case PhoneNational:
 			v = phonenumbers.Format(num, phonenumbers.NATIONAL)
-		case PhoneInternational:
-			v = phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
-		case PhoneSpaced:
-			v = strings.ReplaceAll(phonenumbers.Format(num, phonenumbers.INTERNATIONAL), "-", " ")
+		case PhoneInternational, PhoneSpaced:
+			if international == "" {
+				international = phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+			}
+			v = international
+			if f == PhoneSpaced {
+				v = strings.ReplaceAll(international, "-", " ")
+			}
 		case PhoneDigits:
 			v = e164[1:]
 		case PhoneNationalDigits:

@@ -118,6 +118,8 @@ type matcher struct {
 	norm    profile.Normalization
 	formats []profile.PhoneFormat
 	lower   bool
+	// spell renders the phone formats, from the number's parse its normalization kept.
+	spell *profile.Normalizer
 }
 
 func newMatcher(norm *profile.Normalizer, key string, storedAs []string) (matcher, error) {
@@ -125,7 +127,7 @@ func newMatcher(norm *profile.Normalizer, key string, storedAs []string) (matche
 	if !ok {
 		return matcher{}, fmt.Errorf("identifier key %q is not configured", key)
 	}
-	m := matcher{key: key, norm: n}
+	m := matcher{key: key, norm: n, spell: norm}
 	for _, s := range storedAs {
 		switch {
 		case s == StoredMixedCase && n != profile.NormalizePhone:
@@ -147,7 +149,7 @@ func newMatcher(norm *profile.Normalizer, key string, storedAs []string) (matche
 // variants are the stored forms to query for a normalized value.
 func (m matcher) variants(value string) []string {
 	if m.norm == profile.NormalizePhone {
-		if vs, err := profile.PhoneVariants(value, m.formats); err == nil {
+		if vs, err := m.spell.PhoneVariants(value, m.formats); err == nil {
 			return vs
 		}
 	}

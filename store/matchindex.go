@@ -27,7 +27,7 @@ func (s *Store) MatchRecords(ctx context.Context, source string, ids []profile.I
 	if !ok {
 		q, _ = s.matchTexts.LoadOrStore(n, s.db.Rebind(matchText(n)))
 	}
-	rows, err := s.stmts.Queryx(ctx, q.(string), matchArgs(source, ids, n)...)
+	rows, err := s.stmts.PointQueryx(ctx, q.(string), matchArgs(source, ids, n)...) // primary-key probes
 	if err != nil {
 		return nil, fmt.Errorf("store: match index: %w", err)
 	}

@@ -96,7 +96,8 @@ func WriteAdvice(w io.Writer, advice []Advice) bool {
 }
 
 // adviseAtStart logs, once the sources answer, each lookup that would read a whole table,
-// with the statement that fixes it; it never holds up serving.
+// with the statement that fixes it, and hands the plans to the source (point reads when none
+// scans); it never holds up serving.
 func (g *Gateway) adviseAtStart(ctx context.Context, name string, src *sqlsource.Source) {
 	plans, err := src.Explain(ctx)
 	if err != nil {
@@ -108,4 +109,5 @@ func (g *Gateway) adviseAtStart(ctx context.Context, name string, src *sqlsource
 			g.log.WarnContext(ctx, "index advice: a lookup reads a whole table and will slow as it grows", "source", name, "lookup", p.Lookup, "scans", strings.Join(p.Scans, ","), "fix", p.Fix)
 		}
 	}
+	src.UsePlans(plans)
 }

@@ -18,6 +18,8 @@ type Plan struct {
 	Scans []string
 	// Fix is the statement that gives the lookup an index, when it scans.
 	Fix string
+	// Refresh is set for the match index's read of changed records, which no request waits on.
+	Refresh bool
 }
 
 // probe is one condition a lookup sends, alone, with the index that serves it.
@@ -25,6 +27,7 @@ type probe struct {
 	lookup, table, query string
 	args                 []any
 	fix                  string
+	refresh              bool
 }
 
 // Explain asks the database how it runs each kind of lookup the source sends (EXPLAIN QUERY
@@ -38,7 +41,7 @@ func (s *Source) Explain(ctx context.Context) ([]Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: explain %s: %w", s.name, p.lookup, err)
 		}
-		plan := Plan{Lookup: p.lookup, Scans: scans}
+		plan := Plan{Lookup: p.lookup, Scans: scans, Refresh: p.refresh}
 		if len(scans) > 0 {
 			plan.Fix = p.fix
 		}
@@ -139,7 +142,8 @@ func changedSince(table, idCol, updatedCol string) probe {
 	return probe{
 		lookup: "by change time, for the match index's refresh (" + unquote(updatedCol) + ")", table: table,
 		query: "SELECT " + idCol + " FROM " + table + " WHERE " + updatedCol + " > ?", args: []any{"2026-01-01"},
-		fix: fmt.Sprintf("CREATE INDEX %s ON %s (%s);", indexName(table, updatedCol), unquote(table), unquote(updatedCol)),
+		fix:     fmt.Sprintf("CREATE INDEX %s ON %s (%s);", indexName(table, updatedCol), unquote(table), unquote(updatedCol)),
+		refresh: true,
 	}
 }
 

@@ -118,7 +118,7 @@ func (ig *identityGraph) lookup(ctx context.Context, s *Source, byKey []keyValue
 		return nil, nil
 	}
 	st.text.WriteString(ig.tail)
-	rows, err := s.query(ctx, st.text.String(), st.args)
+	rows, err := s.lookupQuery(ctx, st.text.String(), st.args)
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func (rt *recordTable) lookup(ctx context.Context, s *Source, byKey []keyValues,
 		return nil, nil
 	}
 	st.text.WriteString(limitRecords)
-	rows, err := s.query(ctx, st.text.String(), st.args)
+	rows, err := s.lookupQuery(ctx, st.text.String(), st.args)
 	if err != nil {
 		return nil, err
 	}

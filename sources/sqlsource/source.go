@@ -48,7 +48,29 @@ type Source struct {
 	index   MatchIndex
 	queries atomic.Int64
 	stmts   *stmtcache.Cache
+	// pointReads is set once Explain's plans show every lookup SEARCHes an index.
+	pointReads atomic.Bool
 }
+
+// UsePlans takes Explain's plans of the source's lookups. When none reads a table whole, each
+// lookup's statement is a point read from then on (stmtcache.PointQueryx): on SQLite it runs
+// without the lookup's deadline, which is checked before it instead; an indexed lookup ends
+// within moments anyway. Before the plans are known, and while a lookup scans, the deadline
+// ends a lookup's statement wherever it is. The match index's refresh is no lookup: its plan
+// does not count.
+func (s *Source) UsePlans(plans []Plan) {
+	lookups, scans := 0, 0
+	for _, p := range plans {
+		if !p.Refresh {
+			lookups++
+			scans += len(p.Scans)
+		}
+	}
+	s.pointReads.Store(lookups > 0 && scans == 0)
+}
+
+// PointReads reports whether the source's lookups run as point reads (UsePlans).
+func (s *Source) PointReads() bool { return s.pointReads.Load() }
 
 // UseIndex makes lookups ask ix as well as the live tables.
 func (s *Source) UseIndex(ix MatchIndex) { s.index = ix }
@@ -109,6 +131,15 @@ func (s *Source) Lookup(ctx context.Context, ids []profile.Identifier) ([]profil
 func (s *Source) query(ctx context.Context, q string, args []any) (*sqlx.Rows, error) {
 	s.queries.Add(1)
 	return s.stmts.Queryx(ctx, s.db.Rebind(q), args...)
+}
+
+// lookupQuery runs a lookup's statement: a point read once the plans allow (UsePlans).
+func (s *Source) lookupQuery(ctx context.Context, q string, args []any) (*sqlx.Rows, error) {
+	if !s.pointReads.Load() {
+		return s.query(ctx, q, args)
+	}
+	s.queries.Add(1)
+	return s.stmts.PointQueryx(ctx, s.db.Rebind(q), args...)
 }
 
 // maxStmts bounds the prepared statements a source keeps.

@@ -2,6 +2,7 @@ package sqlsource_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -300,6 +301,57 @@ func TestScanSince(t *testing.T) {
 				return nil
 			}); err != nil || len(changed) != 0 {
 				t.Fatalf("since the newest change: %v, %v; want nothing", changed, err)
+			}
+		})
+	}
+}
+
+// TestPointReads: once Explain shows every lookup using an index, a source's lookups are point
+// reads, with the same answers; a lookup that scans keeps them under the deadline, and a scan in
+// the match index's refresh, which no request waits on, does not count.
+func TestPointReads(t *testing.T) {
+	ctx := context.Background()
+	for driver, s := range demoSources(t) {
+		t.Run(driver, func(t *testing.T) {
+			for _, src := range s {
+				if src.PointReads() {
+					t.Fatalf("%s: point reads before its plans are known", src.Name())
+				}
+				plans, err := src.Explain(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.ContainsFunc(plans, func(p sqlsource.Plan) bool { return p.Refresh }) {
+					t.Fatalf("%s: no plan is the refresh's: %+v", src.Name(), plans)
+				}
+				src.UsePlans(plans)
+				if !src.PointReads() {
+					t.Fatalf("%s: indexed lookups are not point reads: %+v", src.Name(), plans)
+				}
+			}
+			crm := s[0]
+			recs, err := crm.Lookup(ctx, ids("phonenumber", "+14155550100"))
+			if want := "c-1{email:ada.lovelace@example.com,phonenumber:+14155550100}"; err != nil || summary(recs) != want {
+				t.Fatalf("point read: %s, %v; want %s", summary(recs), err, want)
+			}
+			ended, end := context.WithCancel(ctx)
+			end()
+			if _, err := crm.Lookup(ended, ids("phonenumber", "+14155550100")); !errors.Is(err, context.Canceled) {
+				t.Fatalf("point read in an ended context: %v", err)
+			}
+
+			refreshScans := []sqlsource.Plan{{Lookup: "by email"}, {Lookup: "by change time", Scans: []string{"contacts"}, Refresh: true}}
+			crm.UsePlans(refreshScans)
+			if !crm.PointReads() {
+				t.Fatal("a scan in the refresh's read took point reads away")
+			}
+			crm.UsePlans(append(refreshScans, sqlsource.Plan{Lookup: "by phone", Scans: []string{"contacts"}}))
+			if crm.PointReads() {
+				t.Fatal("point reads with a lookup that scans")
+			}
+			crm.UsePlans(nil)
+			if crm.PointReads() {
+				t.Fatal("point reads without plans")
 			}
 		})
 	}

@@ -2,11 +2,15 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/demo"
 	"github.com/profilegate/profilegate/internal/gatewaytest"
 )
@@ -130,6 +134,46 @@ func TestMedian(t *testing.T) {
 	}{{nil, 0}, {[]float64{3, 1, 2}, 2}, {[]float64{4, 1, 3, 2}, 2.5}, {[]float64{7}, 7}} {
 		if got := median(c.xs); got != c.want {
 			t.Errorf("median(%v) = %v, want %v", c.xs, got, c.want)
+		}
+	}
+}
+
+// TestCopyStore: the store -against runs on is a whole copy of the gateway's, what its
+// write-ahead log holds included; without a store to copy, the run says what to do.
+func TestCopyStore(t *testing.T) {
+	ctx, dir := context.Background(), t.TempDir()
+	if err := copyStore(dir, filepath.Join(dir, "against")); err == nil || !strings.Contains(err.Error(), "a run without -against makes it") {
+		t.Fatalf("copying no store: %v", err)
+	}
+	for _, name := range []string{"profilegate.db", "profilegate-contacts.db"} {
+		db, err := sql.Open("sqlite", config.SQLiteDSN(filepath.Join(dir, name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		for _, stmt := range []string{"PRAGMA wal_autocheckpoint = 0", "CREATE TABLE t (v TEXT)", "INSERT INTO t VALUES ('" + name + "')"} {
+			if _, err := db.ExecContext(ctx, stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	to := filepath.Join(dir, "against")
+	for range 2 { // the second copy replaces the first
+		if err := copyStore(dir, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"profilegate.db", "profilegate-contacts.db"} {
+		db, err := sql.Open("sqlite", config.SQLiteDSN(filepath.Join(to, name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v string
+		err = db.QueryRowContext(ctx, "SELECT v FROM t").Scan(&v)
+		db.Close()
+		if err != nil || v != name {
+			t.Fatalf("copy of %s: %q, %v", name, v, err)
 		}
 	}
 }

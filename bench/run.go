@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net"
 	"net/http"
@@ -40,6 +41,10 @@ type RunOptions struct {
 	Gateway string
 	// Baseline runs the baseline server; Run appends "-dir DIR -addr ADDR".
 	Baseline []string
+	// Against, when set, is another profilegate binary run in the baseline's place, on the
+	// same sources and a copy of the gateway's store (Dir/against): the before and after of a
+	// change to the gateway, measured interleaved.
+	Against string
 	// Rounds of closed-loop load, each running the gateway and then the baseline (the order
 	// alternates), each for Duration with Concurrency clients.
 	Rounds      int
@@ -76,12 +81,23 @@ func Run(ctx context.Context, o RunOptions) error {
 	} else if err := cacheFiles(o.Dir); err != nil {
 		return err
 	}
+	other := func() (*server, error) { return startServer(ctx, "baseline", o.Dir, o.Baseline, "/") }
+	if o.Against != "" {
+		// Copied while no gateway has the store open. Two gateways on one store would each
+		// write to it (new contacts, the index's refresh), and in WAL mode every commit makes
+		// the other's connections drop their page caches.
+		dir := filepath.Join(o.Dir, "against")
+		if err := copyStore(o.Dir, dir); err != nil {
+			return err
+		}
+		other = func() (*server, error) { return startGatewayIn(ctx, o, "against", o.Against, dir) }
+	}
 	gw, err := startGateway(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer stop(gw)
-	base, err := startServer(ctx, "baseline", o.Dir, o.Baseline, "/")
+	base, err := other()
 	if err != nil {
 		return err
 	}
@@ -130,8 +146,8 @@ func Run(ctx context.Context, o RunOptions) error {
 		cpuRatio = append(cpuRatio, cpu[0][r]/cpu[1][r])
 	}
 	if len(tputRatio) > 0 {
-		fmt.Fprintf(o.Out, "ratios gateway/baseline, median of the rounds' own: throughput %.2f (%.2f–%.2f); CPU per request %.2f (%.2f–%.2f)\n",
-			median(tputRatio), slices.Min(tputRatio), slices.Max(tputRatio), median(cpuRatio), slices.Min(cpuRatio), slices.Max(cpuRatio))
+		fmt.Fprintf(o.Out, "ratios gateway/%s, median of the rounds' own: throughput %.2f (%.2f–%.2f); CPU per request %.2f (%.2f–%.2f)\n",
+			base.name, median(tputRatio), slices.Min(tputRatio), slices.Max(tputRatio), median(cpuRatio), slices.Min(cpuRatio), slices.Max(cpuRatio))
 	}
 	fmt.Fprintf(o.Out, "ratios of the medians of rounds: throughput %.2f; CPU per request %.2f\n\n",
 		median(tput[0])/median(tput[1]), median(cpu[0])/median(cpu[1]))
@@ -500,7 +516,14 @@ func cacheFiles(dir string) error {
 // the match index rebuilt daily rather than every ten minutes so a rebuild does not fall in
 // a measurement) and starts it; the first start builds the match index, which can take minutes.
 func startGateway(ctx context.Context, o RunOptions) (*server, error) {
+	return startGatewayIn(ctx, o, "gateway", o.Gateway, o.Dir)
+}
+
+// startGatewayIn starts the gateway binary as startGateway does, with its store, configuration
+// and log in dataDir; the sources are those in o.Dir.
+func startGatewayIn(ctx context.Context, o RunOptions, name, binary, dataDir string) (*server, error) {
 	c := demo.Config(o.Dir)
+	c.DataDir = dataDir
 	c.MatchIndex.Reconcile = 24 * time.Hour
 	c.Log = config.Default().Log
 	c.Limits.MaxRootFields = max(c.Limits.MaxRootFields, o.Aliases) // the default, 20, is below the alias check's 30
@@ -513,11 +536,50 @@ func startGateway(ctx context.Context, o RunOptions) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(o.Dir, "gateway.yaml")
+	path := filepath.Join(dataDir, name+".yaml")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return nil, err
 	}
-	return startServer(ctx, "gateway", o.Dir, []string{o.Gateway, "--config", path}, "/query")
+	return startServer(ctx, name, dataDir, []string{binary, "--config", path}, "/query")
+}
+
+// copyStore copies the gateway's store in dir (its SQLite files, with any write-ahead log) to
+// a new directory to, replacing what is there.
+func copyStore(dir, to string) error {
+	if _, err := os.Stat(filepath.Join(dir, "profilegate.db")); err != nil {
+		return fmt.Errorf("bench: no gateway store to copy in %s (a run without -against makes it): %w", dir, err)
+	}
+	if err := os.RemoveAll(to); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		return err
+	}
+	for _, db := range []string{"profilegate.db", "profilegate-contacts.db"} {
+		for _, suffix := range []string{"", "-wal"} {
+			if err := copyFile(filepath.Join(dir, db+suffix), filepath.Join(to, db+suffix)); err != nil && !(suffix != "" && errors.Is(err, fs.ErrNotExist)) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // startServer starts args with "-addr" on a free port and waits until it is ready.

@@ -7,7 +7,10 @@
 // run builds the gateway, starts it on the data (its first start builds the match index),
 // starts the baseline (this command's "baseline" subcommand), checks every answer of both,
 // and prints closed-loop throughput and CPU per request round by round, fixed-rate latency,
-// peak memory and the statements per source of requests with many aliases.
+// peak memory and the statements per source of requests with many aliases. With -against, an
+// older build of the gateway runs in the baseline's place: a change measured before and after.
+//
+//	go run ./cmd/bench run -dir /tmp/bench-1m -gateway ./profilegate -against ./profilegate-before -rounds 80 -duration 1s
 package main
 
 import (
@@ -92,6 +95,7 @@ func run(ctx context.Context, args []string) error {
 	concurrency := fs.Int("concurrency", 16, "clients of the closed loop and the alias check")
 	rates := fs.String("rates", "250,500,750,1000", "fixed rates, requests a second")
 	aliases := fs.Int("aliases", 30, "aliased customer headers in one request of the alias check")
+	against := fs.String("against", "", "another profilegate binary to run in the baseline's place, on a copy of the gateway's store: a change's before and after")
 	pin := fs.Bool("pin", false, "lock the databases in memory for the run (Linux; needs the memory and CAP_IPC_LOCK or RLIMIT_MEMLOCK)")
 	fs.Parse(args)
 	m, err := readMeta(*dir)
@@ -119,7 +123,7 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	return bench.Run(ctx, bench.RunOptions{Dir: *dir, People: m.People, Gateway: *gateway, Baseline: []string{self, "baseline"},
-		Rounds: *rounds, Duration: *duration, Concurrency: *concurrency, Rates: rs, Aliases: *aliases, Pin: *pin, Out: os.Stdout})
+		Rounds: *rounds, Duration: *duration, Concurrency: *concurrency, Rates: rs, Aliases: *aliases, Pin: *pin, Against: *against, Out: os.Stdout})
 }
 
 func baseline(ctx context.Context, args []string) error {

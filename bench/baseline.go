@@ -222,8 +222,8 @@ func (b *Baseline) gather(ctx context.Context, id profile.Identifier) ([]*record
 }
 
 // query runs a lookup's statement, prepared, as a point read, as the gateway's
-// (stmtcache.PointQueryx): every lookup here SEARCHes an index, so it runs without the
-// request's cancellation, checked before it.
+// (stmtcache.PointQueryx): every lookup here SEARCHes an index of a file in WAL mode, so it runs
+// without the request's cancellation, checked before it.
 func (b *Baseline) query(ctx context.Context, db *sql.DB, q string, args []any) (*sql.Rows, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

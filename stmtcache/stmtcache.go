@@ -5,6 +5,7 @@ package stmtcache
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -20,6 +21,9 @@ type Cache struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sqlx.Stmt
+
+	walOnce sync.Once
+	wal     bool // a SQLite file in WAL mode, asked once
 }
 
 // New returns a cache of up to max statements of db.
@@ -39,19 +43,35 @@ func (c *Cache) Queryx(ctx context.Context, q string, args ...any) (*sqlx.Rows, 
 
 // PointQueryx runs q as Queryx does, for a point read: one whose plan SEARCHes an index (a
 // primary-key probe, a lookup Explain found no scan in), which ends on its own within moments.
-// On SQLite it runs without ctx's cancellation, after checking that ctx has not ended: for a
-// statement whose context can end, the driver (modernc) and database/sql each start a goroutine
-// to watch it, and the driver has SQLite call a progress handler every 1000 steps. On a
-// customer header's ten statements that was a tenth of the gateway's CPU at 10k people. On
-// other databases (PostgreSQL, where a statement waits on the network) it keeps ctx.
+// On a SQLite file in WAL mode, where a reader does not wait for a writer's lock, it runs without
+// ctx's cancellation, after checking that ctx has not ended: for a statement whose context can
+// end, the driver (modernc) and database/sql each start a goroutine to watch it, and the driver
+// has SQLite call a progress handler every 1000 steps. On a customer header's ten statements
+// that was a tenth of the gateway's CPU. Elsewhere it keeps ctx: in SQLite's other journal modes
+// a reader can wait for a writer up to the busy timeout, and on PostgreSQL a statement waits on
+// the network.
 func (c *Cache) PointQueryx(ctx context.Context, q string, args ...any) (*sqlx.Rows, error) {
-	if c.DB.DriverName() != "sqlite" {
+	if !c.readersNeverWait(ctx) {
 		return c.Queryx(ctx, q, args...)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return c.Queryx(context.WithoutCancel(ctx), q, args...)
+}
+
+// readersNeverWait reports whether the database is a SQLite file in WAL mode, asking it once.
+// The journal mode of a WAL file persists; the DSNs profilegate writes (config.SQLiteDSN) set it.
+func (c *Cache) readersNeverWait(ctx context.Context) bool {
+	if c.DB.DriverName() != "sqlite" {
+		return false
+	}
+	c.walOnce.Do(func() {
+		var mode string
+		err := c.DB.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA journal_mode").Scan(&mode)
+		c.wal = err == nil && strings.EqualFold(mode, "wal")
+	})
+	return c.wal
 }
 
 // QueryRowx runs q with args, prepared when the cache has room, for at most one row.

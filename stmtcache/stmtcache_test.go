@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "modernc.org/sqlite" // SQLite
 
+	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/internal/pgtest"
 	"github.com/profilegate/profilegate/stmtcache"
 )
@@ -46,11 +47,11 @@ func reader(t *testing.T) func(*sqlx.Rows, error) int {
 	}
 }
 
-// TestPointQueryxSQLite: on SQLite a point read answers without watching its context, so it
-// allocates less than the same statement under a context that can end, and a context that has
-// already ended is refused before the statement runs.
+// TestPointQueryxSQLite: on a SQLite file in WAL mode a point read answers without watching
+// its context, so it allocates less than the same statement under a context that can end, and
+// a context that has already ended is refused before the statement runs.
 func TestPointQueryxSQLite(t *testing.T) {
-	c := open(t, "sqlite", "file:"+filepath.Join(t.TempDir(), "t.db"))
+	c := open(t, "sqlite", config.SQLiteDSN(filepath.Join(t.TempDir(), "t.db")))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	const q = "SELECT ? + 1"
@@ -74,6 +75,39 @@ func TestPointQueryxSQLite(t *testing.T) {
 			rows.Close()
 		}
 		t.Fatalf("point read in an ended context: %v, want context.Canceled", err)
+	}
+}
+
+// TestPointQueryxRollbackJournal: in SQLite's rollback journal a reader waits for a writer's lock
+// up to the busy timeout (5 s here); a point read there keeps its context, whose end cuts the
+// wait.
+func TestPointQueryxRollbackJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	c := open(t, "sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)")
+	if _, err := c.DB.Exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	writer, err := open(t, "sqlite", "file:"+path).DB.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	if _, err := writer.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	defer writer.ExecContext(context.Background(), "ROLLBACK")
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	rows, err := c.PointQueryx(ctx, "SELECT v FROM t")
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if took := time.Since(start); err == nil || took > 3*time.Second {
+		t.Fatalf("a read behind a writer's lock under a 200 ms deadline: %v after %s", err, took)
 	}
 }
 

@@ -54,10 +54,10 @@ type Source struct {
 
 // UsePlans takes Explain's plans of the source's lookups. When none reads a table whole, each
 // lookup's statement is a point read from then on (stmtcache.PointQueryx): on a SQLite file in
-// WAL mode it runs without the lookup's deadline, which is checked before it instead; an indexed
-// lookup ends within moments anyway. Before the plans are known, and while a lookup scans, the deadline
-// ends a lookup's statement wherever it is. The match index's refresh is no lookup: its plan
-// does not count.
+// WAL mode it runs without the lookup's deadline, which is checked before it instead; an
+// indexed lookup ends within moments anyway. Before the plans are known, and while a lookup
+// scans, the deadline ends a lookup's statement wherever it is. The match index's refresh is
+// no lookup: its plan does not count.
 func (s *Source) UsePlans(plans []Plan) {
 	lookups, scans := 0, 0
 	for _, p := range plans {

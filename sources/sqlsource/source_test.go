@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	_ "modernc.org/sqlite"
 
+	"github.com/profilegate/profilegate/config"
 	"github.com/profilegate/profilegate/demo"
 	"github.com/profilegate/profilegate/internal/pgtest"
 	"github.com/profilegate/profilegate/profile"
@@ -61,7 +63,7 @@ func demoSources(t *testing.T) map[string][2]*sqlsource.Source {
 	ctx := context.Background()
 	out := map[string][2]*sqlsource.Source{}
 	for driver, dsn := range map[string]string{
-		"sqlite": "file:" + filepath.Join(t.TempDir(), "demo.db"),
+		"sqlite": config.SQLiteDSN(filepath.Join(t.TempDir(), "demo.db")),
 		"pgx":    pgtest.DSN(t),
 	} {
 		db, err := sqlx.Open(driver, dsn)
@@ -333,6 +335,24 @@ func TestPointReads(t *testing.T) {
 			recs, err := crm.Lookup(ctx, ids("phonenumber", "+14155550100"))
 			if want := "c-1{email:ada.lovelace@example.com,phonenumber:+14155550100}"; err != nil || summary(recs) != want {
 				t.Fatalf("point read: %s, %v; want %s", summary(recs), err, want)
+			}
+			if driver == "sqlite" {
+				// Under a deadline, a point read's statement starts no watchers (WAL file).
+				timed, cancel := context.WithTimeout(ctx, time.Minute)
+				defer cancel()
+				lookup := func() {
+					if _, err := crm.Lookup(timed, ids("phonenumber", "+14155550100")); err != nil {
+						t.Fatal(err)
+					}
+				}
+				point := testing.AllocsPerRun(50, lookup)
+				plans, _ := crm.Explain(ctx)
+				crm.UsePlans(nil)
+				watched := testing.AllocsPerRun(50, lookup)
+				crm.UsePlans(plans)
+				if point > watched-4 {
+					t.Fatalf("a lookup allocates %.0f as a point read, %.0f watched; want the watchers gone", point, watched)
+				}
 			}
 			ended, end := context.WithCancel(ctx)
 			end()
